@@ -1,0 +1,253 @@
+//! The build context: which files `.dockerignore` lets through to the engine, and a staged
+//! copy of exactly those files that the checker builds from. Staging keeps the reference
+//! solution out of the learner's image, overlays it for `--solution`, and gives the
+//! dependency-cache check a copy to edit without touching the learner's files.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use globset::{Glob, GlobMatcher};
+use tempfile::TempDir;
+
+/// `.dockerignore` rules, with Docker's semantics: patterns are relative to the context
+/// root, `*` stops at `/`, `**` crosses directories, `!` re-includes, the last matching
+/// rule wins, and a rule that matches a directory matches everything below it.
+pub struct IgnoreRules {
+    rules: Vec<(GlobMatcher, bool)>,
+}
+
+impl IgnoreRules {
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut rules = Vec::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (exception, pattern) = match line.strip_prefix('!') {
+                Some(rest) => (true, rest.trim()),
+                None => (false, line),
+            };
+            let cleaned = clean(pattern);
+            if cleaned.is_empty() {
+                continue;
+            }
+            let glob = globset::GlobBuilder::new(&cleaned)
+                .literal_separator(true)
+                .build()
+                .with_context(|| format!(".dockerignore: `{line}` is not a valid pattern"))?;
+            rules.push((glob.compile_matcher(), exception));
+        }
+        Ok(Self { rules })
+    }
+
+    /// Reads `<dir>/.dockerignore`; no file means no rules.
+    pub fn read(dir: &Path) -> Result<Self> {
+        match fs::read_to_string(dir.join(".dockerignore")) {
+            Ok(text) => Self::parse(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(""),
+            Err(e) => Err(e).context("cannot read .dockerignore"),
+        }
+    }
+
+    /// Whether the relative path `rel` (with `/` separators) stays out of the context.
+    pub fn excludes(&self, rel: &str) -> bool {
+        let parents: Vec<&str> =
+            rel.match_indices('/').map(|(i, _)| &rel[..i]).chain(std::iter::once(rel)).collect();
+        let mut excluded = false;
+        for (glob, exception) in &self.rules {
+            if parents.iter().any(|p| glob.is_match(p)) {
+                excluded = !exception;
+            }
+        }
+        excluded
+    }
+}
+
+/// Docker cleans each pattern like a path: no leading `/` or `./`, no trailing `/`.
+fn clean(pattern: &str) -> String {
+    pattern
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// What a build context sends to the engine.
+#[derive(Debug, Default)]
+pub struct ContextReport {
+    pub files: usize,
+    pub bytes: u64,
+    /// Paths that are sent although a check wants them out, e.g. `target/` (one entry per
+    /// top-level offender, with the bytes below it).
+    pub offenders: BTreeMap<String, u64>,
+}
+
+/// A build context staged in a temporary folder, removed on drop.
+pub struct Staged {
+    pub dir: TempDir,
+    pub report: ContextReport,
+}
+
+impl Staged {
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Copies into a new temporary folder the files of `layers` (later layers win) that the
+/// resulting `.dockerignore` lets through. `skip` names top-level entries of the first
+/// layer that are never part of the context (a step's `solution/`). `watch` lists the
+/// paths whose presence `ContextReport::offenders` reports.
+pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged> {
+    let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for (i, layer) in layers.iter().enumerate() {
+        collect(layer, if i == 0 { skip } else { &[] }, &mut files)?;
+    }
+    let rules = match files.get(".dockerignore") {
+        Some(path) => IgnoreRules::parse(&fs::read_to_string(path).context("cannot read .dockerignore")?)?,
+        None => IgnoreRules::parse("")?,
+    };
+    let dir = tempfile::Builder::new().prefix("checker-context-").tempdir().context("cannot create a temporary folder")?;
+    let mut report = ContextReport::default();
+    let watched: Vec<String> = watch.iter().map(|w| clean(w)).collect();
+    for (rel, src) in &files {
+        // The engine always receives the Dockerfile and .dockerignore themselves.
+        let always = rel == ".dockerignore" || rel == "Dockerfile";
+        if !always && rules.excludes(rel) {
+            continue;
+        }
+        let dest = dir.path().join(rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let meta = fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
+        if meta.file_type().is_symlink() {
+            let target = fs::read_link(src)?;
+            std::os::unix::fs::symlink(target, &dest).with_context(|| format!("cannot copy the link {rel}"))?;
+        } else {
+            fs::copy(src, &dest).with_context(|| format!("cannot copy {rel} into the staged context"))?;
+        }
+        report.files += 1;
+        report.bytes += meta.len();
+        if let Some(w) = watched.iter().find(|w| rel == *w || rel.starts_with(&format!("{w}/"))) {
+            *report.offenders.entry(format!("{w}/")).or_default() += meta.len();
+        }
+    }
+    Ok(Staged { dir, report })
+}
+
+/// Lists the files below `root` as relative paths. Directories are walked whole: the
+/// ignore rules are applied once every layer is known.
+fn collect(root: &Path, skip: &[&str], files: &mut BTreeMap<String, PathBuf>) -> Result<()> {
+    let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name();
+    let mut it = walker.into_iter();
+    while let Some(entry) = it.next() {
+        let entry = entry.with_context(|| format!("cannot walk the build context {}", root.display()))?;
+        let rel = entry.path().strip_prefix(root).expect("walkdir yields paths below its root");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel.is_empty() {
+            continue;
+        }
+        if entry.depth() == 1 && skip.contains(&rel.as_str()) {
+            if entry.file_type().is_dir() {
+                it.skip_current_dir();
+            }
+            continue;
+        }
+        if !entry.file_type().is_dir() {
+            files.insert(rel, entry.path().to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Reads the rules of a staged context and tells which of `paths` they would keep out
+/// if they existed: a context may be clean today and still send `target/` after the
+/// learner's first local `cargo build`.
+pub fn unguarded(dir: &Path, paths: &[String]) -> Result<Vec<String>> {
+    let rules = IgnoreRules::read(dir)?;
+    Ok(paths
+        .iter()
+        .filter(|p| !rules.excludes(&format!("{}/checker-probe", clean(p))))
+        .cloned()
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> IgnoreRules {
+        IgnoreRules::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_folder_rule_covers_everything_below_it() {
+        let r = rules("target/\n.git\n");
+        assert!(r.excludes("target"));
+        assert!(r.excludes("target/release/server"));
+        assert!(r.excludes(".git/HEAD"));
+        assert!(!r.excludes("src/main.rs"));
+        // Patterns are anchored at the context root, unlike .gitignore.
+        assert!(!r.excludes("src/target/x"));
+    }
+
+    #[test]
+    fn star_stops_at_a_slash_and_double_star_crosses() {
+        let r = rules("*.md\n**/*.log\n");
+        assert!(r.excludes("README.md"));
+        assert!(!r.excludes("docs/README.md"));
+        assert!(r.excludes("a/b/c.log"));
+        assert!(r.excludes("c.log"));
+    }
+
+    #[test]
+    fn the_last_matching_rule_wins() {
+        let r = rules("# comment\n*.md\n!README.md\n");
+        assert!(r.excludes("NOTES.md"));
+        assert!(!r.excludes("README.md"));
+        let r = rules("!README.md\n*.md\n");
+        assert!(r.excludes("README.md"));
+    }
+
+    #[test]
+    fn leading_slash_and_dot_are_cleaned() {
+        let r = rules("/target\n./.git/\n");
+        assert!(r.excludes("target/debug/x"));
+        assert!(r.excludes(".git/config"));
+    }
+
+    #[test]
+    fn staging_skips_ignored_files_and_the_solution_and_overlays() -> Result<()> {
+        let learner = tempfile::tempdir()?;
+        let p = learner.path();
+        fs::create_dir_all(p.join("src"))?;
+        fs::create_dir_all(p.join("target/release"))?;
+        fs::create_dir_all(p.join("solution"))?;
+        fs::write(p.join("src/main.rs"), "fn main() {}")?;
+        fs::write(p.join("target/release/server"), vec![0u8; 1000])?;
+        fs::write(p.join("Dockerfile"), "FROM scratch")?;
+        fs::write(p.join("solution/Dockerfile"), "FROM solution")?;
+        fs::write(p.join(".dockerignore"), "solution/\n")?;
+
+        let staged = stage(&[p], &["solution"], &["target/".into(), ".git/".into()])?;
+        assert!(staged.path().join("src/main.rs").exists());
+        assert!(!staged.path().join("solution").exists(), "the solution must never reach the context");
+        assert_eq!(staged.report.offenders.get("target/"), Some(&1000));
+        assert_eq!(fs::read_to_string(staged.path().join("Dockerfile"))?, "FROM scratch");
+        assert_eq!(unguarded(staged.path(), &["target/".into(), ".git/".into()])?, ["target/", ".git/"]);
+
+        let overlay = stage(&[p, &p.join("solution")], &["solution"], &[])?;
+        assert_eq!(fs::read_to_string(overlay.path().join("Dockerfile"))?, "FROM solution");
+
+        fs::write(p.join(".dockerignore"), "target/\n.git/\nsolution/\n")?;
+        let clean = stage(&[p], &["solution"], &["target/".into()])?;
+        assert!(clean.report.offenders.is_empty());
+        assert!(!clean.path().join("target").exists());
+        assert!(unguarded(clean.path(), &["target/".into(), ".git/".into()])?.is_empty());
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+pub mod context;
+pub mod dockerfile;
+pub mod manifest;

@@ -1,0 +1,343 @@
+//! The workshop manifest (`workshop.toml`): steps, their checks, size limits, hints and
+//! book links. Everything the checker verifies is data here; the code only knows kinds.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+/// The manifest format this checker reads. Bump it when a change would make an older
+/// checker misread a newer manifest.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The manifest's file name, which also marks the workshop's root folder.
+pub const FILE_NAME: &str = "workshop.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format_version: u32,
+    /// Base URL of the book; check and step pages are relative to it.
+    pub book_url: String,
+    pub steps: Vec<Step>,
+    pub checks: BTreeMap<String, Check>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// `step-N`: what the learner types.
+    pub id: String,
+    pub title: String,
+    /// The article's concept this step teaches.
+    pub concept: String,
+    /// The learner's build context, relative to the workshop root.
+    pub dir: String,
+    /// An overlay over `dir` holding the files the reference solution changes.
+    pub solution: String,
+    /// The step's chapter, relative to `book_url`.
+    pub book: String,
+    pub size_limit: ByteSize,
+    /// The checks this step introduces; earlier steps' checks run too.
+    pub checks: Vec<String>,
+    pub hint: String,
+}
+
+/// A check's texts; `deny_unknown_fields` sits on `Kind`, which receives every other key.
+#[derive(Debug, Deserialize)]
+pub struct Check {
+    pub title: String,
+    pub why: String,
+    pub fix: String,
+    #[serde(flatten)]
+    pub kind: Kind,
+}
+
+/// What a check does; each variant is implemented once, generically, in `checks/`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Kind {
+    /// The image builds.
+    Build,
+    /// The container answers `path` on container `port` with a 200 within the timeout.
+    Http { port: u16, path: String, timeout_secs: u64 },
+    /// Every `FROM` other than scratch and earlier stages names a tag other than latest.
+    BaseImagePinned,
+    /// The image's layers add up to less than the step's size limit.
+    ImageSize,
+    /// Each stage that copies from the build context sets an absolute WORKDIR other than /.
+    Workdir,
+    /// The context sent to the engine holds none of these paths (and .dockerignore keeps
+    /// them out even once they exist).
+    Context { exclude: Vec<String> },
+    /// No `ADD` of local files.
+    CopyNotAdd,
+    /// After a change to `change` alone, the rebuild compiles no dependency crate.
+    Rebuild { change: String },
+    /// The binary the image runs has no ELF interpreter and no needed libraries.
+    StaticBinary,
+    /// The Dockerfile has at least `min` stages.
+    MinStages { min: usize },
+    /// No file of the final image matches these globs.
+    FilesAbsent { patterns: Vec<String> },
+    /// The image's configured user is not root.
+    UserNotRoot,
+    /// The running container's main process does not run as uid 0.
+    ProcessUid,
+    /// The image's ExposedPorts holds `port` (e.g. `3030/tcp`).
+    Exposes { port: String },
+    /// The image has an ENTRYPOINT that is not a `/bin/sh -c` wrapper.
+    ExecEntrypoint,
+    /// `docker stop` ends the container within `within_secs`.
+    Stop { within_secs: u64 },
+}
+
+/// A size in bytes, written in the manifest as `"150 MB"` (decimal units, as docker
+/// prints them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let t = text.trim();
+        let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let num: f64 = num
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size: write a number and a unit, e.g. \"150 MB\""))?;
+        let factor = match unit.trim() {
+            "B" | "" => 1.0,
+            "kB" | "KB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            other => return Err(format!("unknown size unit `{other}` in `{text}`: use B, kB, MB or GB")),
+        };
+        Ok(ByteSize((num * factor).round() as u64))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let b = self.0 as f64;
+        match self.0 {
+            n if n >= 1_000_000_000 => write!(f, "{:.2} GB", b / 1e9),
+            n if n >= 1_000_000 => write!(f, "{:.1} MB", b / 1e6),
+            n if n >= 1_000 => write!(f, "{:.1} kB", b / 1e3),
+            n => write!(f, "{n} B"),
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads and validates the manifest at `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the workshop manifest {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("invalid workshop manifest {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Version {
+            format_version: Option<u32>,
+        }
+        // Read the version first: a newer manifest deserves "upgrade the checker", not a
+        // confusing complaint about a field this checker does not know.
+        let version: Version = toml::from_str(text)?;
+        match version.format_version {
+            Some(FORMAT_VERSION) => {}
+            Some(v) => bail!(
+                "format_version {v} is not supported: this checker reads format_version {FORMAT_VERSION}; update the checker (or the manifest)"
+            ),
+            None => bail!("format_version is missing: add `format_version = {FORMAT_VERSION}` at the top"),
+        }
+        let manifest: Manifest = toml::from_str(text)?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.steps.is_empty() {
+            bail!("the manifest declares no [[steps]]");
+        }
+        let mut seen_steps = std::collections::HashSet::new();
+        let mut introduced = std::collections::HashSet::new();
+        for step in &self.steps {
+            if !seen_steps.insert(step.id.as_str()) {
+                bail!("step `{}` is declared twice", step.id);
+            }
+            for id in &step.checks {
+                if !self.checks.contains_key(id) {
+                    bail!("step `{}` names the check `{id}`, which has no [checks.{id}] table", step.id);
+                }
+                if !introduced.insert(id.as_str()) {
+                    bail!("check `{id}` is introduced by two steps: checks accumulate, so list it only in the first step that needs it");
+                }
+            }
+        }
+        for (id, check) in &self.checks {
+            if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                bail!("check id `{id}` must be lowercase letters, digits and dashes: it names a book page");
+            }
+            if !introduced.contains(id.as_str()) {
+                bail!("check `{id}` is not introduced by any step: add it to a step's `checks`");
+            }
+            if check.why.trim().is_empty() || check.fix.trim().is_empty() {
+                bail!("check `{id}` needs a non-empty `why` and `fix`: they are what a learner reads on failure");
+            }
+            if let Kind::FilesAbsent { patterns } = &check.kind {
+                for p in patterns {
+                    globset::Glob::new(p).with_context(|| format!("check `{id}`: bad pattern `{p}`"))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The step with this id; `5` is accepted for `step-5`.
+    pub fn step(&self, name: &str) -> Result<&Step> {
+        let wanted = if name.chars().all(|c| c.is_ascii_digit()) { format!("step-{name}") } else { name.to_string() };
+        self.steps.iter().find(|s| s.id == wanted).with_context(|| {
+            let known: Vec<_> = self.steps.iter().map(|s| s.id.as_str()).collect();
+            format!("unknown step `{name}`: the steps are {}", known.join(", "))
+        })
+    }
+
+    /// The checks step `step` runs: those of every step up to and including it, in order.
+    pub fn checks_for(&self, step: &Step) -> Vec<(&str, &Check)> {
+        let upto = self.steps.iter().position(|s| s.id == step.id).map_or(0, |i| i + 1);
+        self.steps[..upto]
+            .iter()
+            .flat_map(|s| s.checks.iter())
+            .map(|id| (id.as_str(), &self.checks[id]))
+            .collect()
+    }
+
+    /// The book URL of a page such as `step-5.html` or `checks/image-size.html`.
+    pub fn book_link(&self, page: &str) -> String {
+        format!("{}/{page}", self.book_url.trim_end_matches('/'))
+    }
+
+    pub fn check_link(&self, id: &str) -> String {
+        self.book_link(&format!("checks/{id}.html"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+format_version = 1
+book_url = "http://localhost:3000/"
+[[steps]]
+id = "step-1"
+title = "t"
+concept = "c"
+dir = "steps/step-1"
+solution = "steps/step-1/solution"
+book = "step-1.html"
+size_limit = "3 GB"
+checks = ["image-builds"]
+hint = "h"
+[[steps]]
+id = "step-2"
+title = "t2"
+concept = "c"
+dir = "steps/step-2"
+solution = "steps/step-2/solution"
+book = "step-2.html"
+size_limit = "20 MB"
+checks = ["image-size"]
+hint = "h"
+[checks.image-builds]
+kind = "build"
+title = "builds"
+why = "w"
+fix = "f"
+[checks.image-size]
+kind = "image-size"
+title = "size"
+why = "w"
+fix = "f"
+"#;
+
+    #[test]
+    fn the_shipped_manifest_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(FILE_NAME);
+        let m = Manifest::load(&path).unwrap();
+        assert_eq!(m.steps.len(), 8);
+        let step8 = m.step("8").unwrap();
+        assert_eq!(step8.size_limit, ByteSize(20_000_000));
+        // Step 8 runs every check of the workshop: checks accumulate.
+        assert_eq!(m.checks_for(step8).len(), m.checks.len());
+    }
+
+    #[test]
+    fn checks_accumulate_in_step_order() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        let ids: Vec<_> = m.checks_for(m.step("step-2").unwrap()).iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["image-builds", "image-size"]);
+        let ids: Vec<_> = m.checks_for(m.step("1").unwrap()).iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["image-builds"]);
+        assert_eq!(m.check_link("image-size"), "http://localhost:3000/checks/image-size.html");
+    }
+
+    #[test]
+    fn unknown_step_lists_the_known_ones() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        let err = m.step("step-9").unwrap_err().to_string();
+        assert!(err.contains("unknown step `step-9`") && err.contains("step-1, step-2"), "{err}");
+    }
+
+    #[test]
+    fn newer_format_asks_for_a_newer_checker() {
+        let err = Manifest::parse(&MINIMAL.replace("format_version = 1", "format_version = 2")).unwrap_err();
+        assert!(err.to_string().contains("update the checker"), "{err}");
+        let err = Manifest::parse(&MINIMAL.replace("format_version = 1", "")).unwrap_err();
+        assert!(err.to_string().contains("format_version is missing"), "{err}");
+    }
+
+    #[test]
+    fn a_step_naming_an_undeclared_check_is_rejected() {
+        let err = Manifest::parse(&MINIMAL.replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "nope"]"#))
+            .unwrap_err();
+        assert!(err.to_string().contains("`nope`, which has no [checks.nope]"), "{err}");
+    }
+
+    #[test]
+    fn a_check_no_step_introduces_is_rejected() {
+        let err = Manifest::parse(&MINIMAL.replace(r#"checks = ["image-size"]"#, "checks = []")).unwrap_err();
+        assert!(err.to_string().contains("not introduced by any step"), "{err}");
+    }
+
+    #[test]
+    fn unknown_kind_and_bad_size_are_rejected() {
+        let err = Manifest::parse(&MINIMAL.replace(r#"kind = "build""#, r#"kind = "telepathy""#)).unwrap_err();
+        assert!(format!("{err:#}").contains("telepathy"), "{err:#}");
+        let err = Manifest::parse(&MINIMAL.replace("3 GB", "3 parsecs")).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown size unit `parsecs`"), "{err:#}");
+        let typo = MINIMAL.replace("kind = \"image-size\"", "kind = \"image-size\"\nlimitt = 3");
+        let err = Manifest::parse(&typo).unwrap_err();
+        assert!(format!("{err:#}").contains("limitt"), "a misspelt parameter is an error, not ignored: {err:#}");
+    }
+
+    #[test]
+    fn sizes_parse_and_print_in_decimal_units() {
+        assert_eq!("150 MB".parse::<ByteSize>().unwrap(), ByteSize(150_000_000));
+        assert_eq!("1.5GB".parse::<ByteSize>().unwrap(), ByteSize(1_500_000_000));
+        assert_eq!(ByteSize(2_345_678).to_string(), "2.3 MB");
+        assert_eq!(ByteSize(1_160_981_420).to_string(), "1.16 GB");
+        assert!("MB".parse::<ByteSize>().is_err());
+    }
+}
