@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-use globset::{Glob, GlobMatcher};
+use globset::GlobMatcher;
 use tempfile::TempDir;
 
 /// `.dockerignore` rules, with Docker's semantics: patterns are relative to the context

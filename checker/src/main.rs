@@ -1,1 +1,191 @@
-fn main() {}
+//! `checker`: verifies a workshop step for real — builds the learner's Dockerfile, runs
+//! the container, measures the image — and explains each failure.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use checker::manifest::{self, Manifest};
+use checker::report::Status;
+use checker::runner::{self, Source, Target};
+use checker::state::{self, LastResult};
+
+#[derive(Parser)]
+#[command(
+    name = "checker",
+    version,
+    about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
+    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
+    /// The workshop's root folder (holding workshop.toml).
+    #[arg(long, global = true, env = "CHECKER_WORKSHOP", value_name = "DIR")]
+    workshop: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// The step to check: step-N (or N).
+    step: Option<String>,
+    /// Check the step's reference solution instead of your files.
+    #[arg(long, conflicts_with = "context")]
+    solution: bool,
+    /// Check this build context (any folder) against the step's checks.
+    #[arg(long, value_name = "DIR")]
+    context: Option<PathBuf>,
+    /// The Dockerfile to build, when it is not DIR/Dockerfile.
+    #[arg(long, value_name = "DOCKERFILE", requires = "context")]
+    file: Option<PathBuf>,
+    /// Build without the layer cache (measures a cold build).
+    #[arg(long)]
+    no_cache: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the steps, their titles and your last result of each.
+    List,
+    /// Show the hint of a step.
+    Hint {
+        /// step-N (or N)
+        step: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    checker::cleanup::install_signal_handler();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if cli.format == Format::Json {
+                let err = serde_json::json!({ "error": format!("{e:#}") });
+                println!("{}", serde_json::to_string_pretty(&err).expect("json"));
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The workshop root: `--workshop`, or the first folder upward holding workshop.toml.
+fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(dir) = explicit {
+        if !dir.join(manifest::FILE_NAME).is_file() {
+            bail!("{} holds no {}: point --workshop (or CHECKER_WORKSHOP) at the workshop's root folder", dir.display(), manifest::FILE_NAME);
+        }
+        return Ok(dir.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    cwd.ancestors().find(|d| d.join(manifest::FILE_NAME).is_file()).map(Path::to_path_buf).with_context(|| {
+        format!(
+            "not inside a workshop: no {} in {} or any folder above it. cd into the workshop you cloned, or pass --workshop DIR",
+            manifest::FILE_NAME,
+            cwd.display()
+        )
+    })
+}
+
+fn run(cli: &Cli) -> Result<u8> {
+    let root = find_root(cli.workshop.as_deref())?;
+    let manifest = Manifest::load(&root.join(manifest::FILE_NAME))?;
+    let state_path = root.join(".checker").join("state.json");
+    match &cli.command {
+        Some(Command::List) => {
+            list(&manifest, &state::load(&state_path), cli.format);
+            Ok(0)
+        }
+        Some(Command::Hint { step }) => {
+            let step = manifest.step(step)?;
+            if cli.format == Format::Json {
+                let hint = serde_json::json!({ "step": step.id, "hint": step.hint.trim(), "book": manifest.book_link(&step.book) });
+                println!("{}", serde_json::to_string_pretty(&hint)?);
+            } else {
+                println!("{} — {}\n\n{}\n\nThe chapter: {}", step.id, step.title, step.hint.trim(), manifest.book_link(&step.book));
+            }
+            Ok(0)
+        }
+        None => check(cli, &root, &manifest, &state_path),
+    }
+}
+
+fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Result<u8> {
+    let args = &cli.check;
+    let Some(name) = &args.step else {
+        bail!("name the step to check, e.g. `checker step-1` (`checker list` shows them all)");
+    };
+    let step = manifest.step(name)?;
+    let step_dir = root.join(&step.dir);
+    let (source, layers, skip) = match (&args.context, args.solution) {
+        (Some(dir), _) => (Source::Context, vec![dir.clone()], vec![]),
+        (None, true) => (Source::Solution, vec![step_dir.clone(), root.join(&step.solution)], vec!["solution"]),
+        (None, false) => (Source::Learner, vec![step_dir.clone()], vec!["solution"]),
+    };
+    if let Some(file) = &args.file {
+        if !file.is_file() {
+            bail!("--file {}: no such file", file.display());
+        }
+    }
+    let dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
+    let target = Target { manifest, step, source, layers, skip, dockerfile };
+    let options = runner::Options {
+        no_cache: args.no_cache,
+        progress: cli.format == Format::Human && std::io::stderr().is_terminal(),
+        log_dir: root.join(".checker").join("logs"),
+    };
+    let report = runner::run(&target, &options)?;
+    match cli.format {
+        Format::Human => print!("{}", report.to_human()),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    if source == Source::Learner {
+        let failed = report.checks.iter().filter(|c| c.status != Status::Pass).map(|c| c.id.clone()).collect();
+        let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        // Losing the "last result" column is not worth failing a check run over.
+        let _ = state::record(state_path, &step.id, LastResult { passed: report.passed, at, failed });
+    }
+    Ok(report.exit_code() as u8)
+}
+
+fn list(manifest: &Manifest, state: &state::State, format: Format) {
+    if format == Format::Json {
+        let steps: Vec<_> = manifest
+            .steps
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "id": s.id, "title": s.title, "concept": s.concept, "size_limit_bytes": s.size_limit.0,
+                    "checks": s.checks, "last": state.get(&s.id),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&steps).expect("json"));
+        return;
+    }
+    let width = manifest.steps.iter().map(|s| s.title.len()).max().unwrap_or(0);
+    for s in &manifest.steps {
+        let last = match state.get(&s.id) {
+            None => console::style("not checked yet".to_string()).dim(),
+            Some(r) if r.passed => console::style("✓ passed".to_string()).green(),
+            Some(r) => console::style(format!("✗ failed: {}", r.failed.join(", "))).red(),
+        };
+        println!("{:<7} {:<width$}  {}", s.id, s.title, last);
+    }
+}

@@ -45,14 +45,29 @@ pub struct Step {
     pub hint: String,
 }
 
-/// A check's texts; `deny_unknown_fields` sits on `Kind`, which receives every other key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub struct Check {
     pub title: String,
     pub why: String,
     pub fix: String,
-    #[serde(flatten)]
     pub kind: Kind,
+}
+
+/// By hand rather than `#[serde(flatten)]`, which would silently accept a misspelt
+/// parameter: the texts are taken out and every other key must belong to the kind.
+impl<'de> Deserialize<'de> for Check {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut table = toml::Table::deserialize(d)?;
+        let mut text = |key: &str| match table.remove(key) {
+            Some(toml::Value::String(s)) => Ok(s),
+            Some(_) => Err(D::Error::custom(format!("`{key}` must be a string"))),
+            None => Err(D::Error::custom(format!("missing `{key}`"))),
+        };
+        let (title, why, fix) = (text("title")?, text("why")?, text("fix")?);
+        let kind = Kind::deserialize(toml::Value::Table(table)).map_err(D::Error::custom)?;
+        Ok(Check { title, why, fix, kind })
+    }
 }
 
 /// What a check does; each variant is implemented once, generically, in `checks/`.
@@ -60,36 +75,36 @@ pub struct Check {
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Kind {
     /// The image builds.
-    Build,
+    Build {},
     /// The container answers `path` on container `port` with a 200 within the timeout.
     Http { port: u16, path: String, timeout_secs: u64 },
     /// Every `FROM` other than scratch and earlier stages names a tag other than latest.
-    BaseImagePinned,
+    BaseImagePinned {},
     /// The image's layers add up to less than the step's size limit.
-    ImageSize,
+    ImageSize {},
     /// Each stage that copies from the build context sets an absolute WORKDIR other than /.
-    Workdir,
+    Workdir {},
     /// The context sent to the engine holds none of these paths (and .dockerignore keeps
     /// them out even once they exist).
     Context { exclude: Vec<String> },
     /// No `ADD` of local files.
-    CopyNotAdd,
+    CopyNotAdd {},
     /// After a change to `change` alone, the rebuild compiles no dependency crate.
     Rebuild { change: String },
     /// The binary the image runs has no ELF interpreter and no needed libraries.
-    StaticBinary,
+    StaticBinary {},
     /// The Dockerfile has at least `min` stages.
     MinStages { min: usize },
     /// No file of the final image matches these globs.
     FilesAbsent { patterns: Vec<String> },
     /// The image's configured user is not root.
-    UserNotRoot,
+    UserNotRoot {},
     /// The running container's main process does not run as uid 0.
-    ProcessUid,
+    ProcessUid {},
     /// The image's ExposedPorts holds `port` (e.g. `3030/tcp`).
     Exposes { port: String },
     /// The image has an ENTRYPOINT that is not a `/bin/sh -c` wrapper.
-    ExecEntrypoint,
+    ExecEntrypoint {},
     /// `docker stop` ends the container within `within_secs`.
     Stop { within_secs: u64 },
 }

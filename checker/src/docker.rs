@@ -1,0 +1,322 @@
+//! The Docker engine, driven through the `docker` CLI (JSON output parsed with serde) so
+//! that the checker works wherever the learner's own `docker` works.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Deserialize;
+
+/// Selects the docker binary; some machines have several clients, only some with BuildKit.
+pub const DOCKER_ENV: &str = "CHECKER_DOCKER";
+
+/// Every image and container the checker creates carries this label, so that a leak can
+/// be found (and is tested for) and removed with `docker rm -f $(docker ps -aq --filter label=...)`.
+pub const LABEL: &str = "dev.workshop.checker";
+
+#[derive(Debug, Clone)]
+pub struct Docker {
+    bin: OsString,
+}
+
+/// The parts of `docker image inspect` the checks read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageInfo {
+    pub id: String,
+    pub config: ImageConfig,
+    pub architecture: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageConfig {
+    pub user: String,
+    pub exposed_ports: Option<HashMap<String, serde_json::Value>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub working_dir: String,
+    pub env: Option<Vec<String>>,
+}
+
+/// The parts of `docker container inspect .State` the checks read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerState {
+    pub running: bool,
+    pub exit_code: i64,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub error: String,
+}
+
+pub struct BuildRequest<'a> {
+    pub context: &'a Path,
+    pub dockerfile: &'a Path,
+    pub tag: &'a str,
+    pub run_label: &'a str,
+    pub no_cache: bool,
+}
+
+pub struct BuildOutcome {
+    pub success: bool,
+    pub log: String,
+    pub duration: Duration,
+}
+
+impl Docker {
+    /// The client named by `CHECKER_DOCKER`, or `docker` from PATH.
+    pub fn from_env() -> Self {
+        Self { bin: std::env::var_os(DOCKER_ENV).filter(|v| !v.is_empty()).unwrap_or_else(|| "docker".into()) }
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        // BuildKit for every build: `RUN --mount` and `COPY --chmod` need it.
+        cmd.env("DOCKER_BUILDKIT", "1").stdin(Stdio::null());
+        cmd
+    }
+
+    fn name(&self) -> String {
+        self.bin.to_string_lossy().into_owned()
+    }
+
+    /// Runs `docker args...` and returns its stdout, or an error that quotes its stderr.
+    pub fn output(&self, args: &[&str]) -> Result<String> {
+        let out = self.command().args(args).output().map_err(|e| self.spawn_error(e))?;
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            bail!("`{} {}` failed: {}", self.name(), args.join(" "), stderr.trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn spawn_error(&self, e: std::io::Error) -> anyhow::Error {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            anyhow!(
+                "cannot run `{}`: no such program. Install Docker (https://docs.docker.com/get-docker/) or point {DOCKER_ENV} at your docker client",
+                self.name()
+            )
+        } else {
+            anyhow!("cannot run `{}`: {e}", self.name())
+        }
+    }
+
+    /// Fails with a clear message when the client is missing or the engine is down.
+    pub fn ping(&self) -> Result<()> {
+        let out = self
+            .command()
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .output()
+            .map_err(|e| self.spawn_error(e))?;
+        if out.status.success() && !out.stdout.trim_ascii().is_empty() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no answer");
+        bail!(
+            "the Docker engine does not answer ({last}). Start it (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd &` on Linux) and try again; `{} info` must work first",
+            self.name()
+        )
+    }
+
+    /// Builds with BuildKit's plain progress output, handing each output line to
+    /// `on_line` as it arrives (for the spinner) and returning the whole log.
+    pub fn build(&self, req: &BuildRequest<'_>, mut on_line: impl FnMut(&str)) -> Result<BuildOutcome> {
+        let mut cmd = self.command();
+        cmd.args(["build", "--progress=plain", "--label", LABEL, "--label"])
+            .arg(format!("{LABEL}.run={}", req.run_label))
+            .arg("-t")
+            .arg(req.tag)
+            .arg("-f")
+            .arg(req.dockerfile);
+        if req.no_cache {
+            cmd.arg("--no-cache");
+        }
+        cmd.arg(req.context).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let start = Instant::now();
+        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        let (tx, rx) = mpsc::channel::<String>();
+        let readers: Vec<_> = [
+            Box::new(child.stdout.take().expect("piped")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("piped")),
+        ]
+        .into_iter()
+        .map(|stream| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+        drop(tx);
+        let mut log = String::new();
+        for line in rx {
+            on_line(&line);
+            log.push_str(&line);
+            log.push('\n');
+        }
+        for r in readers {
+            let _ = r.join();
+        }
+        let status = child.wait().context("waiting for docker build")?;
+        if log.contains("buildx component is missing") || log.contains("BuildKit is enabled but the buildx") {
+            bail!(
+                "`{}` has no BuildKit (the buildx plugin is missing). Install docker-buildx, or point {DOCKER_ENV} at a docker client with BuildKit",
+                self.name()
+            );
+        }
+        Ok(BuildOutcome { success: status.success(), log, duration: start.elapsed() })
+    }
+
+    pub fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
+        let out = self.output(&["image", "inspect", image])?;
+        let mut list: Vec<ImageInfo> = serde_json::from_str(&out).context("unexpected `docker image inspect` output")?;
+        list.pop().ok_or_else(|| anyhow!("`docker image inspect {image}` returned nothing"))
+    }
+
+    /// The uncompressed size of the image's layers: the sum of `docker history` sizes.
+    /// `docker image inspect`'s Size counts compressed content too on the containerd image
+    /// store, so it would mean something else there than on the classic store.
+    pub fn image_size(&self, image: &str) -> Result<u64> {
+        let out = self.output(&["history", "--no-trunc", "--human=false", "--format", "{{.Size}}", image])?;
+        out.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.trim().parse::<u64>().with_context(|| format!("unexpected layer size `{l}` from docker history")))
+            .sum()
+    }
+
+    /// Starts a container with `port` published on a random port of 127.0.0.1 only.
+    pub fn run_detached(&self, image: &str, name: &str, run_label: &str, port: u16) -> Result<String> {
+        let label = format!("{LABEL}.run={run_label}");
+        let publish = format!("127.0.0.1::{port}");
+        let out = self.output(&["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish, image])?;
+        Ok(out.trim().to_string())
+    }
+
+    /// The host port that container port `port`/tcp is published on.
+    pub fn host_port(&self, container: &str, port: u16) -> Result<u16> {
+        let out = self.output(&["port", container, &format!("{port}/tcp")])?;
+        out.lines()
+            .find_map(|l| l.trim().rsplit(':').next()?.parse().ok())
+            .ok_or_else(|| anyhow!("docker did not publish port {port} of the container (`docker port` said: {})", out.trim()))
+    }
+
+    pub fn state(&self, container: &str) -> Result<ContainerState> {
+        let out = self.output(&["container", "inspect", "--format", "{{json .State}}", container])?;
+        serde_json::from_str(out.trim()).context("unexpected `docker container inspect` output")
+    }
+
+    /// The last `lines` lines of the container's output (stdout and stderr).
+    pub fn logs_tail(&self, container: &str, lines: usize) -> String {
+        match self.command().args(["logs", "--tail", &lines.to_string(), container]).output() {
+            Ok(out) => format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+            Err(e) => format!("(cannot read the container's log: {e})"),
+        }
+    }
+
+    /// The uids of the container's processes, as the kernel sees them.
+    pub fn process_uids(&self, container: &str) -> Result<Vec<(u32, String)>> {
+        // The engine needs the pid column to map processes to the container.
+        let out = self.output(&["top", container, "-o", "pid,uid,comm"])?;
+        Ok(out
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut parts = l.split_whitespace().skip(1);
+                let uid = parts.next()?.parse().ok()?;
+                Some((uid, parts.collect::<Vec<_>>().join(" ")))
+            })
+            .collect())
+    }
+
+    /// Sends SIGTERM (what `docker stop` sends) and waits up to `limit` for the container
+    /// to exit. Returns how long it took, or `None` if it was still running.
+    pub fn stop_within(&self, container: &str, limit: Duration) -> Result<Option<Duration>> {
+        let start = Instant::now();
+        self.output(&["kill", "--signal", "SIGTERM", container])?;
+        while start.elapsed() < limit {
+            if !self.state(container)?.running {
+                return Ok(Some(start.elapsed()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(None)
+    }
+
+    /// Reads one file of a created container (following links) through `docker cp`.
+    pub fn read_file(&self, container: &str, path: &str) -> Result<Vec<u8>> {
+        let out = self
+            .command()
+            .args(["cp", "-L", &format!("{container}:{path}"), "-"])
+            .output()
+            .map_err(|e| self.spawn_error(e))?;
+        if !out.status.success() {
+            bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let mut archive = tar::Archive::new(out.stdout.as_slice());
+        let mut entry = archive.entries()?.next().ok_or_else(|| anyhow!("docker cp returned no file"))??;
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// The paths of every file in a created container's filesystem (streamed through
+    /// `docker export`, reading headers only).
+    pub fn list_files(&self, container: &str) -> Result<Vec<String>> {
+        let mut child = self
+            .command()
+            .args(["export", container])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let mut archive = tar::Archive::new(child.stdout.take().expect("piped"));
+        let mut names = Vec::new();
+        for entry in archive.entries().context("reading docker export")? {
+            let entry = entry.context("reading docker export")?;
+            names.push(format!("/{}", entry.path()?.to_string_lossy().trim_start_matches("./")));
+        }
+        let out = child.wait_with_output()?;
+        if !out.status.success() {
+            bail!("docker export failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(names)
+    }
+
+    /// Creates (without starting) a container of `image`, for reading its files.
+    pub fn create(&self, image: &str, name: &str, run_label: &str) -> Result<String> {
+        let label = format!("{LABEL}.run={run_label}");
+        // An entrypoint is required by `create` for an image with neither CMD nor
+        // ENTRYPOINT; it never runs.
+        let out =
+            self.output(&["create", "--name", name, "--label", LABEL, "--label", &label, "--entrypoint", "/checker-never-runs", image])?;
+        Ok(out.trim().to_string())
+    }
+
+    pub fn remove_container(&self, container: &str) {
+        let _ = self.command().args(["rm", "-f", "-v", container]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    }
+
+    pub fn remove_image(&self, image: &str) {
+        let _ = self.command().args(["rmi", "-f", image]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    }
+
+    /// IDs of containers and images carrying `label` (`key` or `key=value`).
+    pub fn labelled(&self, label: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let filter = format!("label={label}");
+        let containers = self.output(&["ps", "-aq", "--filter", &filter])?;
+        let images = self.output(&["images", "-q", "--filter", &filter])?;
+        let ids = |s: String| s.lines().map(str::to_string).filter(|l| !l.is_empty()).collect();
+        Ok((ids(containers), ids(images)))
+    }
+}

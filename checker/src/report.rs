@@ -1,0 +1,152 @@
+//! The result of checking one step, and its two renderings: a terminal report for the
+//! learner and JSON for tools (schema in checker/README.md).
+
+use std::fmt::Write as _;
+
+use console::style;
+use serde::Serialize;
+
+use crate::manifest::ByteSize;
+
+/// Bumped when a field is removed or changes meaning; adding fields keeps it.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Skip,
+    /// The check itself could not run (the engine failed under it).
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    /// What the checker saw: the measured value on a pass, the problem on a failure.
+    pub message: String,
+    /// How to fix it (the manifest's `fix`).
+    pub hint: String,
+    /// Why it matters (the manifest's `why`).
+    pub why: String,
+    /// The book page that explains the check.
+    pub book: String,
+    /// For a skipped check: the failed check that blocked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
+    /// The Dockerfile line the finding is about, when the check knows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Supporting output: the end of a build log or of a container's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImageReport {
+    /// Uncompressed size of the image's layers (the sum of `docker history` sizes).
+    pub size_bytes: Option<u64>,
+    pub size_limit_bytes: u64,
+    pub build_seconds: Option<f64>,
+    /// Time from the container's start to its first 200 on the checked path.
+    pub first_response_ms: Option<u64>,
+    pub context_bytes: u64,
+    pub context_files: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub step: String,
+    pub title: String,
+    /// `learner`, `solution` or `context`.
+    pub source: String,
+    pub context: String,
+    pub dockerfile: String,
+    pub passed: bool,
+    pub checks: Vec<CheckResult>,
+    pub image: ImageReport,
+    pub build_log: Option<String>,
+    pub book: String,
+}
+
+impl Report {
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    /// 0 all passed, 1 a check failed, 2 a check could not run.
+    pub fn exit_code(&self) -> i32 {
+        if self.count(Status::Error) > 0 {
+            2
+        } else if self.passed {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{} {} — {}", style("checker").bold(), style(&self.step).bold(), self.title);
+        let _ = writeln!(out, "  context {} ({}), Dockerfile {}\n", self.context, self.source, self.dockerfile);
+        let width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        for c in &self.checks {
+            let (mark, id) = match c.status {
+                Status::Pass => (style("✓").green().bold(), style(&c.id).green()),
+                Status::Fail => (style("✗").red().bold(), style(&c.id).red().bold()),
+                Status::Skip => (style("-").dim(), style(&c.id).dim()),
+                Status::Error => (style("!").yellow().bold(), style(&c.id).yellow().bold()),
+            };
+            let pad = " ".repeat(width - c.id.len());
+            match c.status {
+                Status::Pass => {
+                    let _ = writeln!(out, "  {mark} {id}{pad}  {}", c.message);
+                }
+                Status::Skip => {
+                    let _ = writeln!(out, "  {mark} {id}{pad}  {}", style(format!("skipped: {}", c.message)).dim());
+                }
+                Status::Fail | Status::Error => {
+                    let _ = writeln!(out, "  {mark} {id}{pad}  {}", c.title);
+                    let indent = " ".repeat(width + 6);
+                    let at = c.line.map(|l| format!(" (Dockerfile line {l})")).unwrap_or_default();
+                    let _ = writeln!(out, "{indent}{} {}{at}", style("seen:").bold(), c.message);
+                    let _ = writeln!(out, "{indent}{} {}", style("why: ").bold(), c.why);
+                    let _ = writeln!(out, "{indent}{} {}", style("fix: ").bold(), c.hint);
+                    let _ = writeln!(out, "{indent}{} {}", style("see: ").bold(), c.book);
+                    if let Some(d) = &c.details {
+                        for line in d.lines() {
+                            let _ = writeln!(out, "{indent}  {}", style(format!("│ {line}")).dim());
+                        }
+                    }
+                }
+            }
+        }
+        let mut summary = vec![format!("{} passed", self.count(Status::Pass))];
+        for (status, word) in [(Status::Fail, "failed"), (Status::Skip, "skipped"), (Status::Error, "could not run")] {
+            let n = self.count(status);
+            if n > 0 {
+                summary.push(format!("{n} {word}"));
+            }
+        }
+        if let Some(size) = self.image.size_bytes {
+            summary.push(format!("image {} (limit {})", ByteSize(size), ByteSize(self.image.size_limit_bytes)));
+        }
+        let verdict = if self.passed { style("PASSED").green().bold() } else { style("NOT YET").red().bold() };
+        let _ = writeln!(out, "\n{verdict} {}: {}", self.step, summary.join(", "));
+        if let Some(log) = &self.build_log {
+            let _ = writeln!(out, "  build log: {log}");
+        }
+        if !self.passed {
+            let _ = writeln!(out, "  the chapter: {}   a hint: checker hint {}", self.book, self.step);
+        }
+        out
+    }
+}

@@ -1,0 +1,344 @@
+//! The checks' verdicts, as pure functions of what was read from the Dockerfile, the
+//! context, the image and the logs — so that each can be tested without an engine.
+
+use crate::context::ContextReport;
+use crate::docker::ImageConfig;
+use crate::dockerfile::{Dockerfile, Finding};
+use crate::elf::Linkage;
+use crate::manifest::ByteSize;
+use crate::outcome::Outcome;
+
+fn findings(found: Vec<Finding>, pass: &str) -> Outcome {
+    match found.first() {
+        None => Outcome::pass(pass),
+        Some(first) if found.len() == 1 => Outcome::fail(first.message.clone()).line(Some(first.line)),
+        Some(first) => {
+            let all: Vec<_> = found.iter().map(|f| format!("line {}: {}", f.line, f.message)).collect();
+            Outcome::fail(all.join("; ")).line(Some(first.line))
+        }
+    }
+}
+
+pub fn base_image_pinned(df: &Dockerfile) -> Outcome {
+    let bases: Vec<_> = df.stages.iter().map(|s| s.image.as_str()).collect();
+    findings(df.unpinned_bases(), &format!("FROM {}", bases.join(", ")))
+}
+
+pub fn workdir(df: &Dockerfile) -> Outcome {
+    findings(df.workdir_findings(), "WORKDIR set before the source is copied")
+}
+
+pub fn copy_not_add(df: &Dockerfile) -> Outcome {
+    findings(df.local_adds(), "no ADD of local files")
+}
+
+pub fn min_stages(df: &Dockerfile, min: usize) -> Outcome {
+    let n = df.stages.len();
+    if n >= min {
+        Outcome::pass(format!("{n} stages"))
+    } else {
+        let plural = if n == 1 { "stage" } else { "stages" };
+        Outcome::fail(format!("the Dockerfile has {n} {plural}; at least {min} are needed"))
+            .line(df.stages.last().map(|s| s.line))
+    }
+}
+
+/// `unguarded` lists the watched paths that .dockerignore would let through.
+pub fn context(report: &ContextReport, unguarded: &[String]) -> Outcome {
+    let sent = format!("{} files, {}", report.files, ByteSize(report.bytes));
+    if !report.offenders.is_empty() {
+        let list: Vec<_> = report.offenders.iter().map(|(p, b)| format!("{p} ({})", ByteSize(*b))).collect();
+        return Outcome::fail(format!("the context sends {} to the engine ({sent} in all)", list.join(" and ")))
+            .hint(format!("List {} in .dockerignore at the root of the build context.", list_paths(report.offenders.keys())));
+    }
+    if !unguarded.is_empty() {
+        return Outcome::fail(format!(
+            "the context is {sent} now, but .dockerignore does not exclude {}: the first local build or `git init` sends it too",
+            unguarded.join(" or ")
+        ))
+        .hint(format!("Add {} to .dockerignore.", list_paths(unguarded.iter())));
+    }
+    Outcome::pass(format!("context {sent}"))
+}
+
+fn list_paths<'a>(paths: impl Iterator<Item = &'a String>) -> String {
+    paths.map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" and ")
+}
+
+pub fn image_size(size: u64, limit: ByteSize) -> Outcome {
+    if size <= limit.0 {
+        Outcome::pass(format!("{} (limit {limit})", ByteSize(size)))
+    } else {
+        Outcome::fail(format!("the image is {}, over this step's limit of {limit}", ByteSize(size)))
+    }
+}
+
+pub fn user_not_root(config: &ImageConfig) -> Outcome {
+    let user = config.user.trim();
+    let name = user.split(':').next().unwrap_or("");
+    if name.is_empty() {
+        Outcome::fail("the image sets no USER, so the container runs as root")
+    } else if name == "0" || name == "root" {
+        Outcome::fail(format!("the image's USER is `{user}`, which is root"))
+    } else {
+        Outcome::pass(format!("USER {user}"))
+    }
+}
+
+pub fn exposes(config: &ImageConfig, port: &str) -> Outcome {
+    let ports: Vec<String> = config.exposed_ports.iter().flat_map(|p| p.keys().cloned()).collect();
+    if ports.iter().any(|p| p == port) {
+        Outcome::pass(format!("EXPOSE {port}"))
+    } else if ports.is_empty() {
+        Outcome::fail("the image exposes no port")
+    } else {
+        Outcome::fail(format!("the image exposes {} but not {port}", ports.join(", ")))
+    }
+}
+
+pub fn exec_entrypoint(config: &ImageConfig) -> Outcome {
+    match config.entrypoint.as_deref() {
+        None | Some([]) => {
+            let cmd = config.cmd.as_ref().map(|c| format!(" (it starts with CMD {})", json(c))).unwrap_or_default();
+            Outcome::fail(format!("the image has no ENTRYPOINT{cmd}"))
+        }
+        Some([sh, c, rest @ ..]) if is_shell(sh) && c == "-c" => Outcome::fail(format!(
+            "the ENTRYPOINT is in shell form: {} runs `{}` as a child of a shell",
+            sh,
+            rest.join(" ")
+        ))
+        .hint("Write the ENTRYPOINT as a JSON array, e.g. `ENTRYPOINT [\"/server\"]`: then the server itself is PID 1."),
+        Some(argv) => Outcome::pass(format!("ENTRYPOINT {}", json(argv))),
+    }
+}
+
+fn is_shell(program: &str) -> bool {
+    matches!(program, "/bin/sh" | "/bin/bash" | "sh" | "bash" | "/bin/ash")
+}
+
+fn json(argv: &[String]) -> String {
+    serde_json::to_string(argv).unwrap_or_default()
+}
+
+/// The executable the container starts: the first word of ENTRYPOINT + CMD (looked
+/// inside a `sh -c` string), resolved against WORKDIR. `None` when the image runs nothing.
+/// A bare name is returned as is; the caller looks it up in PATH.
+pub fn executable(config: &ImageConfig) -> Option<String> {
+    let mut argv: Vec<String> = config.entrypoint.clone().unwrap_or_default();
+    if argv.is_empty() {
+        argv = config.cmd.clone().unwrap_or_default();
+    }
+    let first = match argv.as_slice() {
+        [sh, c, script, ..] if is_shell(sh) && c == "-c" => {
+            script.split_whitespace().find(|w| *w != "exec" && !w.contains('='))?.to_string()
+        }
+        [first, ..] => first.clone(),
+        [] => return None,
+    };
+    if first.starts_with('/') || !first.contains('/') {
+        return Some(first);
+    }
+    let dir = if config.working_dir.is_empty() { "/" } else { config.working_dir.as_str() };
+    Some(format!("{}/{}", dir.trim_end_matches('/'), first.trim_start_matches("./")))
+}
+
+/// The directories of the image's PATH, for a bare command name.
+pub fn search_path(config: &ImageConfig) -> Vec<String> {
+    config
+        .env
+        .iter()
+        .flatten()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .split(':')
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn static_binary(path: &str, linkage: &Linkage) -> Outcome {
+    if linkage.is_static() {
+        return Outcome::pass(format!("{path}: static {} executable", linkage.machine));
+    }
+    let mut needs = Vec::new();
+    if let Some(i) = &linkage.interpreter {
+        needs.push(format!("the loader {i}"));
+    }
+    if !linkage.needed.is_empty() {
+        needs.push(linkage.needed.join(", "));
+    }
+    Outcome::fail(format!("{path} is dynamically linked: it needs {}", needs.join(" and ")))
+}
+
+/// Files of the image that match one of `patterns` (globs over paths without the leading /).
+pub fn files_present(names: &[String], patterns: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut set = globset::GlobSetBuilder::new();
+    for p in patterns {
+        set.add(globset::Glob::new(p)?);
+    }
+    let set = set.build()?;
+    Ok(names.iter().filter(|n| set.is_match(n.trim_start_matches('/'))).cloned().collect())
+}
+
+pub fn files_absent(found: &[String], patterns: &[String], total: usize) -> Outcome {
+    if found.is_empty() {
+        return Outcome::pass(format!("none of {total} files match {}", patterns.join(", ")));
+    }
+    let shown: Vec<_> = found.iter().take(5).cloned().collect();
+    let more = if found.len() > 5 { format!(" and {} more", found.len() - 5) } else { String::new() };
+    Outcome::fail(format!("the final image holds {}{more}", shown.join(", ")))
+}
+
+/// The dependency crates a build log shows being compiled. Cargo prints the local
+/// package with its path (`Compiling server v0.1.0 (/app)`), registry crates without.
+pub fn compiled_dependencies(log: &str) -> Vec<String> {
+    log.lines()
+        .filter_map(|line| {
+            let rest = &line[line.find("Compiling ")? + "Compiling ".len()..];
+            let mut words = rest.split_whitespace();
+            let (name, version) = (words.next()?, words.next()?);
+            let local = words.next().is_some_and(|w| w.starts_with('('));
+            (!local && version.starts_with('v')).then(|| format!("{name} {version}"))
+        })
+        .collect()
+}
+
+/// The Dockerfile line BuildKit names in its error (`Dockerfile:12`), if any.
+pub fn build_error_line(log: &str) -> Option<usize> {
+    log.lines().rev().find_map(|l| {
+        let at = l.find("Dockerfile:")?;
+        let digits: String = l[at + "Dockerfile:".len()..].chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    })
+}
+
+/// The most telling line of a failed build: BuildKit's final `ERROR:` or a compiler error.
+pub fn build_error(log: &str) -> String {
+    let pick = log
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("ERROR:") || l.contains("failed to solve"))
+        .or_else(|| log.lines().find(|l| l.contains("error[") || l.contains("error:")))
+        .unwrap_or("docker build failed");
+    pick.trim().trim_start_matches("ERROR: ").to_string()
+}
+
+/// Why a container stopped, in words a learner can act on.
+pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, executable: Option<&str>) -> String {
+    let exe = executable.unwrap_or("the command");
+    let text = format!("{engine_error}\n{log}");
+    if oom {
+        return "The kernel killed the container for using too much memory.".into();
+    }
+    if text.contains("exec format error") {
+        return format!("{exe} cannot be executed here: it was built for another CPU architecture, or it is a script without a #! line.");
+    }
+    if text.contains("/bin/sh") && (text.contains("no such file") || code == 127) {
+        return "The image runs its command through /bin/sh (shell form), and the image has no shell — scratch has none. Use the exec form: CMD [\"/server\"].".into();
+    }
+    if text.contains("no such file or directory") || text.contains("not found") || code == 127 {
+        return format!(
+            "{exe} could not be started: either it is not in the final image (check the path in CMD/ENTRYPOINT and the COPY that should put it there), or it is dynamically linked and the image lacks its loader and C library (link it statically: step 4)."
+        );
+    }
+    if text.contains("permission denied") || code == 126 {
+        return format!("{exe} is not executable for the container's user: set its mode with COPY --chmod=0555.");
+    }
+    if text.contains("Address already in use") {
+        return "The server could not bind its port.".into();
+    }
+    if code == 0 {
+        return format!("{exe} exited successfully right away: the image must run the server, which keeps running.");
+    }
+    format!("{exe} exited with code {code}: its log above says why.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Status;
+    use std::collections::HashMap;
+
+    fn config(entrypoint: Option<&[&str]>, cmd: Option<&[&str]>, workdir: &str) -> ImageConfig {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        ImageConfig {
+            entrypoint: entrypoint.map(v),
+            cmd: cmd.map(v),
+            working_dir: workdir.into(),
+            ..ImageConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_executable_is_found_in_entrypoint_cmd_and_shell_strings() {
+        assert_eq!(executable(&config(Some(&["/server"]), Some(&["--flag"]), "")).as_deref(), Some("/server"));
+        assert_eq!(executable(&config(None, Some(&["./target/release/server"]), "/app")).as_deref(), Some("/app/target/release/server"));
+        assert_eq!(executable(&config(None, Some(&["/bin/sh", "-c", "RUST_LOG=x exec /app/server"]), "")).as_deref(), Some("/app/server"));
+        assert_eq!(executable(&config(None, Some(&["server"]), "")).as_deref(), Some("server"));
+        assert_eq!(executable(&config(None, None, "")), None);
+    }
+
+    #[test]
+    fn shell_form_and_missing_entrypoints_fail() {
+        assert_eq!(exec_entrypoint(&config(Some(&["/server"]), None, "")).status, Status::Pass);
+        let shell = exec_entrypoint(&config(Some(&["/bin/sh", "-c", "/server"]), None, ""));
+        assert_eq!(shell.status, Status::Fail);
+        assert!(shell.message.contains("shell form"));
+        let none = exec_entrypoint(&config(None, Some(&["/server"]), ""));
+        assert!(none.message.contains("no ENTRYPOINT (it starts with CMD [\"/server\"])"), "{}", none.message);
+    }
+
+    #[test]
+    fn root_users_are_recognised() {
+        for (user, ok) in [("", false), ("root", false), ("0", false), ("0:0", false), ("10001:10001", true), ("app", true)] {
+            let c = ImageConfig { user: user.into(), ..ImageConfig::default() };
+            assert_eq!(user_not_root(&c).status == Status::Pass, ok, "USER {user:?}");
+        }
+    }
+
+    #[test]
+    fn exposed_ports_are_matched_exactly() {
+        let mut ports = HashMap::new();
+        ports.insert("8080/tcp".to_string(), serde_json::json!({}));
+        let c = ImageConfig { exposed_ports: Some(ports), ..ImageConfig::default() };
+        let o = exposes(&c, "3030/tcp");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("8080/tcp but not 3030/tcp"));
+        assert_eq!(exposes(&ImageConfig::default(), "3030/tcp").message, "the image exposes no port");
+    }
+
+    #[test]
+    fn dependency_compiles_are_told_from_the_local_crate() {
+        let log = "#12 31.4    Compiling tokio v1.48.0\n#12 40.1    Compiling server v0.1.0 (/app)\n#12 2.0   Compiling axum-core v0.5.5\n";
+        assert_eq!(compiled_dependencies(log), ["tokio v1.48.0", "axum-core v0.5.5"]);
+        assert!(compiled_dependencies("#14 1.2    Compiling server v0.1.0 (/app)\n").is_empty());
+    }
+
+    #[test]
+    fn sizes_over_the_limit_fail() {
+        assert_eq!(image_size(1_934_792, ByteSize(20_000_000)).status, Status::Pass);
+        let o = image_size(75_740_424, ByteSize(20_000_000));
+        assert!(o.message.contains("75.7 MB, over this step's limit of 20.0 MB"), "{}", o.message);
+    }
+
+    #[test]
+    fn build_errors_name_their_line() {
+        let log = "#5 [2/4] RUN cargo build\n#5 ERROR: process \"/bin/sh -c cargo build\" did not complete successfully: exit code: 101\n------\nDockerfile:7\n--------------------\nERROR: failed to solve: process \"/bin/sh -c cargo build\" did not complete successfully: exit code: 101\n";
+        assert_eq!(build_error_line(log), Some(7));
+        assert!(build_error(log).starts_with("failed to solve: process"));
+    }
+
+    #[test]
+    fn exits_are_diagnosed() {
+        assert!(diagnose_exit(127, false, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None).contains("no shell"));
+        assert!(diagnose_exit(1, false, "exec /server: no such file or directory", "", Some("/server")).contains("dynamically linked"));
+        assert!(diagnose_exit(0, false, "", "", Some("/bin/true")).contains("exited successfully"));
+    }
+
+    #[test]
+    fn image_files_are_matched_by_glob() {
+        let names = vec!["/usr/local/cargo/bin/cargo".to_string(), "/app/src/main.rs".into(), "/server".into()];
+        let found = files_present(&names, &["**/bin/cargo".into(), "**/*.rs".into()]).unwrap();
+        assert_eq!(found, ["/usr/local/cargo/bin/cargo", "/app/src/main.rs"]);
+        assert_eq!(files_absent(&found, &[], 3).status, Status::Fail);
+    }
+}

@@ -1,0 +1,617 @@
+//! Runs a step's checks against one build context: stage the context, read the
+//! Dockerfile, build, inspect the image, run the container, rebuild after a source-only
+//! change — each only if some check needs it — then clean up whatever was created.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cleanup;
+use crate::context::{self, Staged};
+use crate::docker::{BuildRequest, Docker, ImageInfo};
+use crate::dockerfile::Dockerfile;
+use crate::elf;
+use crate::manifest::{Check, Kind, Manifest, Step};
+use crate::outcome::{Outcome, tail};
+use crate::report::{CheckResult, ImageReport, Report, Status};
+use crate::rules;
+
+/// Whose files are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Learner,
+    Solution,
+    /// Any folder given with `--context`.
+    Context,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Learner => "learner",
+            Source::Solution => "solution",
+            Source::Context => "context",
+        }
+    }
+}
+
+pub struct Target<'m> {
+    pub manifest: &'m Manifest,
+    pub step: &'m Step,
+    pub source: Source,
+    /// Folders whose files make the context, later ones overriding earlier ones.
+    pub layers: Vec<PathBuf>,
+    /// Top-level entries of the first layer that never reach the engine (`solution`).
+    pub skip: Vec<&'static str>,
+    /// A Dockerfile outside the context (`--file`); the context's own otherwise.
+    pub dockerfile: Option<PathBuf>,
+}
+
+pub struct Options {
+    pub no_cache: bool,
+    /// Show a spinner with the current build step on stderr.
+    pub progress: bool,
+    /// Where build logs are kept.
+    pub log_dir: PathBuf,
+}
+
+/// What the checker learned about the image; each part is filled in only when needed.
+struct Facts {
+    build_ok: bool,
+    build_log: String,
+    build_log_path: String,
+    build_seconds: f64,
+    info: Option<ImageInfo>,
+    size: Option<u64>,
+    first_response: Option<Duration>,
+}
+
+/// One run's unique names, so that parallel runs on one engine never collide.
+struct Names {
+    run: String,
+    image: String,
+    container: String,
+}
+
+impl Names {
+    fn new(step: &str) -> Self {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let run = format!("{}-{:x}", std::process::id(), nanos % 0xffff_ffff_ffff);
+        let step = step.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
+        Self { image: format!("checker-local/{step}:{run}"), container: format!("checker-{step}-{run}"), run }
+    }
+}
+
+struct Spinner(Option<ProgressBar>);
+
+impl Spinner {
+    fn new(enabled: bool) -> Self {
+        Self(enabled.then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        }))
+    }
+
+    fn say(&self, message: impl Into<String>) {
+        if let Some(bar) = &self.0 {
+            let mut m: String = message.into();
+            if m.chars().count() > 100 {
+                m = m.chars().take(99).collect::<String>() + "…";
+            }
+            bar.set_message(m);
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Checks one build context against a step's checks. An `Err` means the checks could
+/// not run at all (no engine, no Dockerfile...): the CLI's exit code 2.
+pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
+    let docker = Docker::from_env();
+    docker.ping()?;
+    let _cleanup = cleanup::Guard;
+    let checks = target.manifest.checks_for(target.step);
+    let watch: Vec<String> = checks
+        .iter()
+        .filter_map(|(_, c)| match &c.kind {
+            Kind::Context { exclude } => Some(exclude.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let layers: Vec<&Path> = target.layers.iter().map(PathBuf::as_path).collect();
+    for layer in &layers {
+        if !layer.is_dir() {
+            bail!("the build context {} does not exist or is not a folder", layer.display());
+        }
+    }
+    let staged = context::stage(&layers, &target.skip, &watch)?;
+    cleanup::dir(staged.path().to_path_buf());
+    let dockerfile_path = target.dockerfile.clone().unwrap_or_else(|| staged.path().join("Dockerfile"));
+    let shown_dockerfile = target.dockerfile.clone().unwrap_or_else(|| target.layers.last().expect("a layer").join("Dockerfile"));
+    if !dockerfile_path.is_file() {
+        bail!(
+            "no Dockerfile at {}: create it (the step's TODO block says what goes in it), or name another with --file",
+            shown_dockerfile.display()
+        );
+    }
+    let text = std::fs::read_to_string(&dockerfile_path)
+        .with_context(|| format!("cannot read the Dockerfile {}", shown_dockerfile.display()))?;
+    let parsed = Dockerfile::parse(&text);
+
+    let mut run = Run {
+        docker: &docker,
+        target,
+        options,
+        names: Names::new(&target.step.id),
+        spinner: Spinner::new(options.progress),
+        checks: &checks,
+        results: HashMap::new(),
+        staged: &staged,
+        dockerfile: dockerfile_path,
+    };
+    let facts = run.execute(&parsed)?;
+
+    let checks_out: Vec<CheckResult> = checks
+        .iter()
+        .map(|(id, check)| {
+            let outcome = run.results.remove(*id).unwrap_or_else(|| Outcome::error("the checker did not evaluate this check"));
+            attach(target.manifest, id, check, outcome)
+        })
+        .collect();
+    let passed = checks_out.iter().all(|c| c.status == Status::Pass);
+    Ok(Report {
+        schema_version: crate::report::JSON_SCHEMA_VERSION,
+        step: target.step.id.clone(),
+        title: target.step.title.clone(),
+        source: target.source.name().into(),
+        context: target.layers.last().expect("a layer").display().to_string(),
+        dockerfile: shown_dockerfile.display().to_string(),
+        passed,
+        checks: checks_out,
+        image: ImageReport {
+            size_bytes: facts.size,
+            size_limit_bytes: target.step.size_limit.0,
+            build_seconds: facts.build_ok.then_some(facts.build_seconds),
+            first_response_ms: facts.first_response.map(|d| d.as_millis() as u64),
+            context_bytes: staged.report.bytes,
+            context_files: staged.report.files,
+        },
+        build_log: Some(facts.build_log_path),
+        book: target.manifest.book_link(&target.step.book),
+    })
+}
+
+fn attach(manifest: &Manifest, id: &str, check: &Check, o: Outcome) -> CheckResult {
+    CheckResult {
+        id: id.to_string(),
+        title: check.title.clone(),
+        status: o.status,
+        message: o.message,
+        hint: o.hint.unwrap_or_else(|| check.fix.clone()),
+        why: check.why.clone(),
+        book: manifest.check_link(id),
+        blocked_by: o.blocked_by,
+        line: o.line,
+        details: o.details,
+    }
+}
+
+struct Run<'a, 'm> {
+    docker: &'a Docker,
+    target: &'a Target<'m>,
+    options: &'a Options,
+    names: Names,
+    spinner: Spinner,
+    checks: &'a [(&'m str, &'m Check)],
+    results: HashMap<String, Outcome>,
+    staged: &'a Staged,
+    dockerfile: PathBuf,
+}
+
+impl Run<'_, '_> {
+    /// The id of the first check of a kind, which blocks the checks that depend on it.
+    fn id_of(&self, pred: impl Fn(&Kind) -> bool) -> Option<String> {
+        self.checks.iter().find(|(_, c)| pred(&c.kind)).map(|(id, _)| id.to_string())
+    }
+
+    fn wants(&self, pred: impl Fn(&Kind) -> bool) -> bool {
+        self.checks.iter().any(|(_, c)| pred(&c.kind))
+    }
+
+    fn set(&mut self, pred: impl Fn(&Kind) -> bool, mut f: impl FnMut(&Kind) -> Outcome) {
+        for (id, check) in self.checks {
+            if pred(&check.kind) {
+                let outcome = f(&check.kind);
+                self.results.insert(id.to_string(), outcome);
+            }
+        }
+    }
+
+    fn execute(&mut self, parsed: &Result<Dockerfile>) -> Result<Facts> {
+        // The context and the Dockerfile's text need no engine.
+        let unguarded = context::unguarded(self.staged.path(), &self.watched())?;
+        let report = &self.staged.report;
+        self.set(|k| matches!(k, Kind::Context { .. }), |_| rules::context(report, &unguarded));
+
+        let is_static = |k: &Kind| {
+            matches!(k, Kind::BaseImagePinned {} | Kind::Workdir {} | Kind::CopyNotAdd {} | Kind::MinStages { .. })
+        };
+        if let Ok(df) = parsed {
+            self.set(is_static, |k| match k {
+                Kind::BaseImagePinned {} => rules::base_image_pinned(df),
+                Kind::Workdir {} => rules::workdir(df),
+                Kind::CopyNotAdd {} => rules::copy_not_add(df),
+                Kind::MinStages { min } => rules::min_stages(df, *min),
+                _ => unreachable!(),
+            });
+        }
+
+        let facts = self.build()?;
+        let build_id = self.id_of(|k| matches!(k, Kind::Build {})).unwrap_or_else(|| "image-builds".into());
+        if let Err(e) = parsed {
+            let outcome = if facts.build_ok {
+                Outcome::error(format!("the checker could not read this Dockerfile ({e}), although docker built it"))
+            } else {
+                Outcome::blocked(&build_id)
+            };
+            self.set(is_static, |_| outcome.clone());
+        }
+        let mut facts = facts;
+        if !facts.build_ok {
+            let needs_image = |k: &Kind| !is_static(k) && !matches!(k, Kind::Build {} | Kind::Context { .. });
+            self.set(needs_image, |_| Outcome::blocked(&build_id));
+            return Ok(facts);
+        }
+        self.image_checks(&mut facts)?;
+        self.container_checks(&mut facts)?;
+        self.rebuild_checks(&facts)?;
+        Ok(facts)
+    }
+
+    fn watched(&self) -> Vec<String> {
+        self.checks
+            .iter()
+            .filter_map(|(_, c)| match &c.kind {
+                Kind::Context { exclude } => Some(exclude.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    fn save_log(&self, log: &str, what: &str) -> Result<String> {
+        std::fs::create_dir_all(&self.options.log_dir)
+            .with_context(|| format!("cannot create the log folder {}", self.options.log_dir.display()))?;
+        let suffix = match self.target.source {
+            Source::Learner => String::new(),
+            other => format!("-{}", other.name()),
+        };
+        let path = self.options.log_dir.join(format!("{}{suffix}.{what}.log", self.target.step.id));
+        std::fs::write(&path, log).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path.display().to_string())
+    }
+
+    fn docker_build(&self, tag: &str, what: &str) -> Result<crate::docker::BuildOutcome> {
+        cleanup::image(self.docker, tag);
+        let request = BuildRequest {
+            context: self.staged.path(),
+            dockerfile: &self.dockerfile,
+            tag,
+            run_label: &self.names.run,
+            no_cache: self.options.no_cache,
+        };
+        self.spinner.say(format!("{what} {}…", self.target.step.id));
+        self.docker.build(&request, |line| {
+            // BuildKit's plain output: `#7 [builder 4/7] RUN cargo build ...` starts a step.
+            if line.starts_with('#') && line.contains(" [") {
+                self.spinner.say(format!("{what}: {}", line.split_once(' ').map_or(line, |(_, rest)| rest)));
+            } else if line.contains("Compiling ") {
+                self.spinner.say(format!("{what}: {}", line.trim()));
+            }
+        })
+    }
+
+    fn build(&mut self) -> Result<Facts> {
+        let outcome = self.docker_build(&self.names.image.clone(), "building")?;
+        let seconds = outcome.duration.as_secs_f64();
+        let log_path = self.save_log(&outcome.log, "build")?;
+        let result = if outcome.success {
+            Outcome::pass(format!("built in {seconds:.1} s"))
+        } else {
+            Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
+                .line(rules::build_error_line(&outcome.log))
+                .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))
+        };
+        self.set(|k| matches!(k, Kind::Build {}), |_| result.clone());
+        Ok(Facts {
+            build_ok: outcome.success,
+            build_log: outcome.log,
+            build_log_path: log_path,
+            build_seconds: seconds,
+            info: None,
+            size: None,
+            first_response: None,
+        })
+    }
+
+    fn image_checks(&mut self, facts: &mut Facts) -> Result<()> {
+        self.spinner.say("reading the image…");
+        let image = self.names.image.clone();
+        let info = self.docker.inspect_image(&image)?;
+        let size = self.docker.image_size(&image)?;
+        let limit = self.target.step.size_limit;
+        let config = info.config.clone();
+        self.set(
+            |k| matches!(k, Kind::ImageSize {} | Kind::UserNotRoot {} | Kind::Exposes { .. } | Kind::ExecEntrypoint {}),
+            |k| match k {
+                Kind::ImageSize {} => rules::image_size(size, limit),
+                Kind::UserNotRoot {} => rules::user_not_root(&config),
+                Kind::Exposes { port } => rules::exposes(&config, port),
+                Kind::ExecEntrypoint {} => rules::exec_entrypoint(&config),
+                _ => unreachable!(),
+            },
+        );
+        facts.info = Some(info);
+        facts.size = Some(size);
+
+        let needs_files = |k: &Kind| matches!(k, Kind::StaticBinary {} | Kind::FilesAbsent { .. });
+        if self.wants(needs_files) {
+            let name = format!("{}-files", self.names.container);
+            cleanup::container(self.docker, &name);
+            self.docker.create(&image, &name, &self.names.run)?;
+            let mut file_list: Option<Vec<String>> = None;
+            let mut outcomes = Vec::new();
+            for (id, check) in self.checks {
+                let outcome = match &check.kind {
+                    Kind::StaticBinary {} => self.static_binary(&name, &config),
+                    Kind::FilesAbsent { patterns } => {
+                        if file_list.is_none() {
+                            self.spinner.say("listing the image's files…");
+                            file_list = Some(self.docker.list_files(&name)?);
+                        }
+                        let names = file_list.as_deref().expect("just listed");
+                        let found = rules::files_present(names, patterns)?;
+                        rules::files_absent(&found, patterns, names.len())
+                    }
+                    _ => continue,
+                };
+                outcomes.push((id.to_string(), outcome));
+            }
+            self.results.extend(outcomes);
+            cleanup::remove_container(self.docker, &name);
+        }
+        Ok(())
+    }
+
+    fn static_binary(&self, container: &str, config: &crate::docker::ImageConfig) -> Outcome {
+        let Some(exe) = rules::executable(config) else {
+            return Outcome::fail("the image has neither ENTRYPOINT nor CMD: there is no binary to examine");
+        };
+        let candidates: Vec<String> = if exe.starts_with('/') {
+            vec![exe.clone()]
+        } else {
+            rules::search_path(config).iter().map(|d| format!("{}/{exe}", d.trim_end_matches('/'))).collect()
+        };
+        let mut last_err = String::new();
+        for path in &candidates {
+            match self.docker.read_file(container, path) {
+                Ok(bytes) => {
+                    return match elf::linkage(&bytes) {
+                        Ok(l) => rules::static_binary(path, &l),
+                        Err(e) => Outcome::fail(format!("{path} is {e}")),
+                    };
+                }
+                Err(e) => last_err = e.to_string(),
+            }
+        }
+        Outcome::fail(format!("the image runs {exe}, which is not in the image ({last_err})"))
+            .hint("Point CMD/ENTRYPOINT at the binary's real path in the final image.")
+    }
+
+    fn container_checks(&mut self, facts: &mut Facts) -> Result<()> {
+        let needs_container = |k: &Kind| matches!(k, Kind::Http { .. } | Kind::ProcessUid {} | Kind::Stop { .. });
+        if !self.wants(needs_container) {
+            return Ok(());
+        }
+        let Some((http_id, port, path, timeout)) = self.checks.iter().find_map(|(id, c)| match &c.kind {
+            Kind::Http { port, path, timeout_secs } => Some((id.to_string(), *port, path.clone(), *timeout_secs)),
+            _ => None,
+        }) else {
+            bail!("the manifest asks for a running container but step {} has no `http` check to start it", self.target.step.id);
+        };
+        let config = facts.info.as_ref().map(|i| i.config.clone()).unwrap_or_default();
+        let name = self.names.container.clone();
+        cleanup::container(self.docker, &name);
+        self.spinner.say(format!("starting the container and requesting {path} on port {port}…"));
+        let (outcome, first) = self.respond(&name, port, &path, Duration::from_secs(timeout), &config);
+        let up = outcome.status == Status::Pass;
+        self.results.insert(http_id.clone(), outcome);
+        facts.first_response = first;
+        if !up {
+            self.set(|k| matches!(k, Kind::ProcessUid {} | Kind::Stop { .. }), |_| Outcome::blocked(&http_id));
+            cleanup::remove_container(self.docker, &name);
+            return Ok(());
+        }
+        let uids = self.docker.process_uids(&name);
+        self.set(|k| matches!(k, Kind::ProcessUid {}), |_| match &uids {
+            Ok(list) if list.is_empty() => Outcome::error("docker top listed no process"),
+            Ok(list) => match list.iter().find(|(uid, _)| *uid == 0) {
+                Some((_, cmd)) => Outcome::fail(format!("`{cmd}` runs as uid 0 (root)")),
+                None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
+            },
+            Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
+        });
+        // Last: it ends the container.
+        let docker = self.docker;
+        self.set(|k| matches!(k, Kind::Stop { .. }), |k| {
+            let Kind::Stop { within_secs } = k else { unreachable!() };
+            match docker.stop_within(&name, Duration::from_secs(*within_secs)) {
+                Ok(Some(took)) => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
+                Ok(None) => {
+                    let shell = config.entrypoint.as_ref().is_some_and(|e| e.first().is_some_and(|p| p.ends_with("sh")));
+                    let cause = if shell {
+                        "a shell is PID 1 and does not pass SIGTERM on"
+                    } else {
+                        "the process ignored SIGTERM (PID 1 gets no default signal handling)"
+                    };
+                    Outcome::fail(format!("still running {within_secs} s after SIGTERM: {cause}"))
+                }
+                Err(e) => Outcome::error(format!("cannot send SIGTERM: {e}")),
+            }
+        });
+        cleanup::remove_container(self.docker, &name);
+        Ok(())
+    }
+
+    /// Starts the container and polls until the first 200, a non-200 answer, the
+    /// container's exit, or the timeout. Returns the outcome and the time to the first 200.
+    fn respond(
+        &self,
+        name: &str,
+        port: u16,
+        path: &str,
+        timeout: Duration,
+        config: &crate::docker::ImageConfig,
+    ) -> (Outcome, Option<Duration>) {
+        let exe = rules::executable(config);
+        if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port) {
+            let msg = e.to_string();
+            return (
+                Outcome::fail(format!("the container did not start: {}", msg.lines().last().unwrap_or(&msg)))
+                    .hint(rules::diagnose_exit(127, false, &msg, "", exe.as_deref())),
+                None,
+            );
+        }
+        let started = Instant::now();
+        let host_port = match self.docker.host_port(name, port) {
+            Ok(p) => Some(p),
+            Err(_) => None,
+        };
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_millis(500))
+            .timeout(Duration::from_secs(2))
+            .redirects(0)
+            .build();
+        let mut last_error = String::from("no connection yet");
+        let mut polls = 0u32;
+        while started.elapsed() < timeout {
+            polls += 1;
+            // The port is known once the container runs; an early exit is seen below.
+            if let Some(hp) = host_port {
+                let url = format!("http://127.0.0.1:{hp}{path}");
+                match agent.get(&url).call() {
+                    Ok(resp) if resp.status() == 200 => {
+                        let took = started.elapsed();
+                        return (Outcome::pass(format!("200 on {path} after {:.2} s", took.as_secs_f64())), Some(took));
+                    }
+                    Ok(resp) => return (self.wrong_status(resp.status(), path), None),
+                    Err(ureq::Error::Status(code, _)) => return (self.wrong_status(code, path), None),
+                    Err(e) => last_error = e.to_string(),
+                }
+            }
+            if polls % 3 == 1 {
+                if let Ok(state) = self.docker.state(name) {
+                    if !state.running {
+                        let log = self.docker.logs_tail(name, 15);
+                        let hint = rules::diagnose_exit(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
+                        return (
+                            Outcome::fail(format!(
+                                "the container exited with code {} after {:.1} s{}",
+                                state.exit_code,
+                                started.elapsed().as_secs_f64(),
+                                if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
+                            ))
+                            .hint(hint)
+                            .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+                            None,
+                        );
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = self.docker.logs_tail(name, 15);
+        let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
+        let hint = if listens_locally {
+            "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030."
+        } else {
+            "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030."
+        };
+        (
+            Outcome::fail(format!(
+                "nothing answered {path} on container port {port} within {} s although the container kept running (last error: {last_error})",
+                timeout.as_secs()
+            ))
+            .hint(hint)
+            .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+            None,
+        )
+    }
+
+    fn wrong_status(&self, code: u16, path: &str) -> Outcome {
+        Outcome::fail(format!("GET {path} answered {code}, not 200"))
+            .hint("The server answers, but not with the greeting: run the workshop's server unchanged (src/main.rs serves GET /).")
+    }
+
+    fn rebuild_checks(&mut self, facts: &Facts) -> Result<()> {
+        let Some((id, change)) = self.checks.iter().find_map(|(id, c)| match &c.kind {
+            Kind::Rebuild { change } => Some((id.to_string(), change.clone())),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let file = self.staged.path().join(&change);
+        if !file.is_file() {
+            self.results.insert(id, Outcome::fail(format!("the context has no {change} to change")));
+            return Ok(());
+        }
+        // A change only the compiler sees: a comment with this run's id, so that no
+        // earlier run's cache can serve it.
+        let mut source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        source.push_str(&format!("\n// checker: source-only change {}\n", self.names.run));
+        std::fs::write(&file, source).with_context(|| format!("cannot write {}", file.display()))?;
+        let tag = format!("{}-rebuild", self.names.image);
+        let outcome = self.docker_build(&tag, "rebuilding after a change to src/")?;
+        let log_path = self.save_log(&outcome.log, "rebuild")?;
+        let rebuilt = outcome.duration.as_secs_f64();
+        let result = if !outcome.success {
+            Outcome::fail(format!("the rebuild after a change to {change} failed: {}", rules::build_error(&outcome.log)))
+                .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))
+        } else {
+            let deps = rules::compiled_dependencies(&outcome.log);
+            let cold = rules::compiled_dependencies(&facts.build_log);
+            let ratio = if cold.is_empty() {
+                "first build came from the layer cache: `--no-cache` measures the ratio".to_string()
+            } else {
+                format!("{:.0}% of the first build's {:.1} s", 100.0 * rebuilt / facts.build_seconds, facts.build_seconds)
+            };
+            if deps.is_empty() {
+                Outcome::pass(format!("rebuilt in {rebuilt:.1} s after a change to {change}, no dependency compiled ({ratio})"))
+            } else {
+                let shown: Vec<_> = deps.iter().take(4).cloned().collect();
+                Outcome::fail(format!(
+                    "after a change to {change} alone, the rebuild compiled {} dependencies ({}{}) in {rebuilt:.1} s",
+                    deps.len(),
+                    shown.join(", "),
+                    if deps.len() > 4 { ", …" } else { "" }
+                ))
+                .details(format!("full rebuild log: {log_path}"))
+            }
+        };
+        self.results.insert(id, result);
+        Ok(())
+    }
+}
