@@ -19,7 +19,6 @@ use checker::state::{self, LastResult};
     version,
     about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
     after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)",
-    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -133,10 +132,15 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
     };
     let step = manifest.step(name)?;
     let step_dir = root.join(&step.dir);
-    let (source, layers, skip) = match (&args.context, args.solution) {
-        (Some(dir), _) => (Source::Context, vec![dir.clone()], vec![]),
-        (None, true) => (Source::Solution, vec![step_dir.clone(), root.join(&step.solution)], vec!["solution"]),
-        (None, false) => (Source::Learner, vec![step_dir.clone()], vec!["solution"]),
+    let (source, layers, skip, label) = match (&args.context, args.solution) {
+        (Some(dir), _) => (Source::Context, vec![dir.clone()], vec![], dir.display().to_string()),
+        (None, true) => (
+            Source::Solution,
+            vec![step_dir, root.join(&step.solution)],
+            vec!["solution"],
+            format!("{} with {} overlaid", step.dir, step.solution),
+        ),
+        (None, false) => (Source::Learner, vec![step_dir], vec!["solution"], step.dir.clone()),
     };
     if let Some(file) = &args.file {
         if !file.is_file() {
@@ -144,7 +148,7 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         }
     }
     let dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
-    let target = Target { manifest, step, source, layers, skip, dockerfile };
+    let target = Target { manifest, step, source, layers, skip, dockerfile, label };
     let options = runner::Options {
         no_cache: args.no_cache,
         progress: cli.format == Format::Human && std::io::stderr().is_terminal(),

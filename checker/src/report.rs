@@ -62,6 +62,8 @@ pub struct Report {
     pub schema_version: u32,
     pub step: String,
     pub title: String,
+    /// Labels every image and container of this run (`dev.workshop.checker.run=<run_id>`).
+    pub run_id: String,
     /// `learner`, `solution` or `context`.
     pub source: String,
     pub context: String,

@@ -48,6 +48,8 @@ pub struct Target<'m> {
     pub skip: Vec<&'static str>,
     /// A Dockerfile outside the context (`--file`); the context's own otherwise.
     pub dockerfile: Option<PathBuf>,
+    /// How the report names the context, e.g. `steps/step-5 + solution/`.
+    pub label: String,
 }
 
 pub struct Options {
@@ -140,7 +142,11 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
     let staged = context::stage(&layers, &target.skip, &watch)?;
     cleanup::dir(staged.path().to_path_buf());
     let dockerfile_path = target.dockerfile.clone().unwrap_or_else(|| staged.path().join("Dockerfile"));
-    let shown_dockerfile = target.dockerfile.clone().unwrap_or_else(|| target.layers.last().expect("a layer").join("Dockerfile"));
+    // The Dockerfile as the learner knows it: the overlay's own when it has one.
+    let shown_dockerfile = target.dockerfile.clone().unwrap_or_else(|| {
+        let top = target.layers.iter().rev().find(|l| l.join("Dockerfile").is_file()).unwrap_or(&target.layers[0]);
+        top.join("Dockerfile")
+    });
     if !dockerfile_path.is_file() {
         bail!(
             "no Dockerfile at {}: create it (the step's TODO block says what goes in it), or name another with --file",
@@ -177,7 +183,8 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         step: target.step.id.clone(),
         title: target.step.title.clone(),
         source: target.source.name().into(),
-        context: target.layers.last().expect("a layer").display().to_string(),
+        run_id: run.names.run.clone(),
+        context: target.label.clone(),
         dockerfile: shown_dockerfile.display().to_string(),
         passed,
         checks: checks_out,

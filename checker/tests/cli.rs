@@ -1,0 +1,116 @@
+//! The command line without an engine: usage errors, `list`, `hint`, and the clear exit 2
+//! when docker is missing or its engine does not answer.
+
+mod common;
+
+use assert_cmd::cargo::CommandCargoExt;
+use predicates::prelude::*;
+use std::process::Command;
+
+fn checker() -> assert_cmd::Command {
+    assert_cmd::Command::from_std(common::checker())
+}
+
+#[test]
+fn list_shows_every_step_with_its_title() {
+    let out = checker().arg("list").assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for n in 1..=8 {
+        assert!(text.contains(&format!("step-{n}")), "{text}");
+    }
+    assert!(text.contains("FROM scratch"), "{text}");
+}
+
+#[test]
+fn list_as_json_has_titles_limits_and_checks() {
+    let out = checker().args(["list", "--format", "json"]).assert().success();
+    let steps: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(steps.as_array().unwrap().len(), 8);
+    assert_eq!(steps[5]["size_limit_bytes"], 20_000_000);
+    assert_eq!(steps[0]["checks"][0], "image-builds");
+}
+
+#[test]
+fn hint_prints_the_step_hint_and_its_chapter() {
+    checker()
+        .args(["hint", "step-6"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("FROM scratch").and(predicate::str::contains("step-6.html")));
+    checker().args(["hint", "4"]).assert().success().stdout(predicate::str::contains("crt-static"));
+}
+
+#[test]
+fn an_unknown_step_exits_2_and_lists_the_steps() {
+    checker()
+        .arg("step-9")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown step `step-9`").and(predicate::str::contains("step-1, step-2")));
+    checker().args(["hint", "nine"]).assert().code(2).stderr(predicate::str::contains("unknown step"));
+}
+
+#[test]
+fn no_step_exits_2_with_an_example() {
+    checker().assert().code(2).stderr(predicate::str::contains("checker step-1"));
+}
+
+#[test]
+fn a_bad_flag_exits_2_with_usage() {
+    checker().args(["step-1", "--frobnicate"]).assert().code(2).stderr(predicate::str::contains("--frobnicate"));
+    checker().args(["step-1", "--format", "xml"]).assert().code(2).stderr(predicate::str::contains("xml"));
+    checker().args(["step-1", "--file", "Dockerfile"]).assert().code(2).stderr(predicate::str::contains("--context"));
+    checker().args(["step-1", "--solution", "--context", "."]).assert().code(2);
+}
+
+#[test]
+fn outside_a_workshop_exits_2_and_says_where_to_go() {
+    let empty = tempfile::tempdir().unwrap();
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.current_dir(empty.path()).env_remove("CHECKER_WORKSHOP").arg("list");
+    assert_cmd::Command::from_std(cmd)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not inside a workshop").and(predicate::str::contains("--workshop")));
+}
+
+#[test]
+fn the_workshop_is_found_from_a_step_folder() {
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.current_dir(common::root().join("steps/step-3/src")).env_remove("CHECKER_WORKSHOP").args(["hint", "3"]);
+    assert_cmd::Command::from_std(cmd).assert().success();
+}
+
+#[test]
+fn a_missing_docker_client_exits_2_and_names_the_variable() {
+    checker()
+        .env("CHECKER_DOCKER", "/nonexistent/docker")
+        .arg("step-1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no such program").and(predicate::str::contains("CHECKER_DOCKER")));
+}
+
+#[test]
+fn an_engine_that_does_not_answer_exits_2_and_says_to_start_it() {
+    let sock = tempfile::tempdir().unwrap();
+    checker()
+        .env("DOCKER_HOST", format!("unix://{}/no.sock", sock.path().display()))
+        .args(["step-1", "--format", "json"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("\"error\""))
+        .stderr(predicate::str::contains("does not answer").and(predicate::str::contains("Start it")));
+}
+
+#[test]
+fn a_bad_manifest_exits_2_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("workshop.toml"), "format_version = 7\n").unwrap();
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.args(["--workshop"]).arg(dir.path()).arg("list");
+    assert_cmd::Command::from_std(cmd)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("workshop.toml").and(predicate::str::contains("update the checker")));
+}

@@ -1,0 +1,80 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+}
+
+pub fn docker_bin() -> String {
+    std::env::var("CHECKER_DOCKER").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "docker".into())
+}
+
+/// The end-to-end tests need a real engine: say so plainly instead of skipping.
+pub fn require_docker() {
+    let out = Command::new(docker_bin()).args(["version", "--format", "{{.Server.Version}}"]).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "this end-to-end test needs a running Docker engine, and `{} version` failed: {}\nStart dockerd (README: Running the tests), or run `bash .ci/run`.",
+            docker_bin(),
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => panic!("this end-to-end test needs the docker client `{}`: {e}. Install Docker, or set CHECKER_DOCKER.", docker_bin()),
+    }
+}
+
+/// `checker` with the workshop root set, whatever the test's working directory.
+pub fn checker() -> Command {
+    let mut cmd = Command::cargo_bin("checker").expect("the checker binary");
+    cmd.arg("--workshop").arg(root());
+    cmd
+}
+
+/// Runs the checker with `--format json`; returns its exit code and report.
+pub fn run_json(args: &[&str]) -> (i32, Value) {
+    let out = checker().args(args).args(["--format", "json"]).output().expect("checker runs");
+    let code = out.status.code().expect("an exit code");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checker {args:?} printed no JSON ({e}); exit {code}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, report)
+}
+
+pub fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check `{id}` in the report:\n{report:#}"))
+}
+
+pub fn ids_with_status(report: &Value, status: &str) -> Vec<String> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| c["status"] == status)
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+/// No container or image of the run remains on the engine.
+pub fn assert_nothing_left(run_id: &str) {
+    let label = format!("label=dev.workshop.checker.run={run_id}");
+    for what in [&["ps", "-aq", "--filter"][..], &["images", "-q", "--filter"][..]] {
+        let out = Command::new(docker_bin()).args(what).arg(&label).output().expect("docker runs");
+        let left = String::from_utf8_lossy(&out.stdout);
+        assert!(left.trim().is_empty(), "run {run_id} left {:?} behind: {left}", what[0]);
+    }
+}
