@@ -202,24 +202,80 @@ pub fn compiled_dependencies(log: &str) -> Vec<String> {
         .collect()
 }
 
-/// The Dockerfile line BuildKit names in its error (`Dockerfile:12`), if any.
-pub fn build_error_line(log: &str) -> Option<usize> {
-    log.lines().rev().find_map(|l| {
+/// The Dockerfile line of a failed build: the one BuildKit names (`Dockerfile:12`), or,
+/// from older BuildKits that do not, the line of the failing instruction it quotes
+/// (` > [builder 6/6] RUN cargo build ...:`).
+pub fn build_error_line(log: &str, dockerfile: &str) -> Option<usize> {
+    let named = log.lines().rev().find_map(|l| {
         let at = l.find("Dockerfile:")?;
         let digits: String = l[at + "Dockerfile:".len()..].chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
+    });
+    named.or_else(|| {
+        let quoted = log.lines().rev().find_map(|l| l.trim_start().strip_prefix("> ["))?;
+        let instruction = normalize(quoted.split_once("] ")?.1.trim_end_matches(':'));
+        logical_lines(dockerfile).into_iter().find(|(_, text)| normalize(text) == instruction).map(|(line, _)| line)
     })
 }
 
-/// The most telling line of a failed build: BuildKit's final `ERROR:` or a compiler error.
+fn normalize(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Instructions with their continuation lines joined, each with its first line number.
+fn logical_lines(dockerfile: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut open = false;
+    for (i, line) in dockerfile.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('#') || (trimmed.is_empty() && !open) {
+            continue;
+        }
+        let (body, continues) = match trimmed.strip_suffix('\\') {
+            Some(body) => (body, true),
+            None => (trimmed, false),
+        };
+        match out.last_mut() {
+            Some((_, text)) if open => {
+                text.push(' ');
+                text.push_str(body);
+            }
+            _ => out.push((i + 1, body.to_string())),
+        }
+        open = continues;
+    }
+    out
+}
+
+/// The most telling lines of a failed build: BuildKit's final error, and the first
+/// compiler error when the failing step was a cargo build.
 pub fn build_error(log: &str) -> String {
-    let pick = log
+    let engine = log
         .lines()
         .rev()
         .find(|l| l.starts_with("ERROR:") || l.contains("failed to solve"))
-        .or_else(|| log.lines().find(|l| l.contains("error[") || l.contains("error:")))
-        .unwrap_or("docker build failed");
-    pick.trim().trim_start_matches("ERROR: ").to_string()
+        .map_or("docker build failed", |l| l.trim().trim_start_matches("ERROR: "));
+    let compiler = log.lines().map(strip_step_prefix).find(|l| l.starts_with("error[") || l.starts_with("error:"));
+    match compiler {
+        Some(first) => format!("{engine}; the first compiler error: {first}"),
+        None => engine.to_string(),
+    }
+}
+
+/// `#12 31.45 error[E0425]: …` → `error[E0425]: …`: BuildKit prefixes each output line
+/// with its step number and a timestamp.
+fn strip_step_prefix(line: &str) -> &str {
+    let mut rest = line.trim();
+    if rest.starts_with('#') {
+        for _ in 0..2 {
+            if let Some((word, tail)) = rest.split_once(' ') {
+                if word.starts_with('#') || word.parse::<f64>().is_ok() {
+                    rest = tail.trim_start();
+                }
+            }
+        }
+    }
+    rest
 }
 
 /// Why a container stopped, in words a learner can act on.
@@ -323,8 +379,16 @@ mod tests {
     #[test]
     fn build_errors_name_their_line() {
         let log = "#5 [2/4] RUN cargo build\n#5 ERROR: process \"/bin/sh -c cargo build\" did not complete successfully: exit code: 101\n------\nDockerfile:7\n--------------------\nERROR: failed to solve: process \"/bin/sh -c cargo build\" did not complete successfully: exit code: 101\n";
-        assert_eq!(build_error_line(log), Some(7));
+        assert_eq!(build_error_line(log, ""), Some(7));
+        let old = "#10 ERROR: executor failed running [/bin/sh -c touch src/main.rs  && cargo build]: exit code: 101\n------\n > [builder 6/6] RUN touch src/main.rs  && cargo build --release:\n------\n";
+        let dockerfile = "FROM rust:1 AS builder\n# a comment\nRUN touch src/main.rs && cargo build\nRUN touch src/main.rs \\\n  && cargo build --release\n";
+        assert_eq!(build_error_line(old, dockerfile), Some(4));
         assert!(build_error(log).starts_with("failed to solve: process"));
+        let cargo = "#9 4.21 error[E0425]: cannot find value `health` in this scope\n#9 4.3 error: could not compile `server`\nERROR: failed to solve: exit code: 101\n";
+        assert_eq!(
+            build_error(cargo),
+            "failed to solve: exit code: 101; the first compiler error: error[E0425]: cannot find value `health` in this scope"
+        );
     }
 
     #[test]

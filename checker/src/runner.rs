@@ -167,6 +167,8 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         results: HashMap::new(),
         staged: &staged,
         dockerfile: dockerfile_path,
+        dockerfile_text: text.clone(),
+        dynamic_binary: None,
     };
     let facts = run.execute(&parsed)?;
 
@@ -226,6 +228,10 @@ struct Run<'a, 'm> {
     results: HashMap<String, Outcome>,
     staged: &'a Staged,
     dockerfile: PathBuf,
+    dockerfile_text: String,
+    /// The image's binary, when the static-binary check found it dynamically linked: it
+    /// explains a container that fails with "no such file" although the file is there.
+    dynamic_binary: Option<String>,
 }
 
 impl Run<'_, '_> {
@@ -339,7 +345,7 @@ impl Run<'_, '_> {
             Outcome::pass(format!("built in {seconds:.1} s"))
         } else {
             Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
-                .line(rules::build_error_line(&outcome.log))
+                .line(rules::build_error_line(&outcome.log, &self.dockerfile_text))
                 .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))
         };
         self.set(|k| matches!(k, Kind::Build {}), |_| result.clone());
@@ -383,7 +389,11 @@ impl Run<'_, '_> {
             let mut outcomes = Vec::new();
             for (id, check) in self.checks {
                 let outcome = match &check.kind {
-                    Kind::StaticBinary {} => self.static_binary(&name, &config),
+                    Kind::StaticBinary {} => {
+                        let (outcome, dynamic) = self.static_binary(&name, &config);
+                        self.dynamic_binary = dynamic;
+                        outcome
+                    }
                     Kind::FilesAbsent { patterns } => {
                         if file_list.is_none() {
                             self.spinner.say("listing the image's files…");
@@ -403,9 +413,10 @@ impl Run<'_, '_> {
         Ok(())
     }
 
-    fn static_binary(&self, container: &str, config: &crate::docker::ImageConfig) -> Outcome {
+    /// The verdict, and the binary's path when it is dynamically linked.
+    fn static_binary(&self, container: &str, config: &crate::docker::ImageConfig) -> (Outcome, Option<String>) {
         let Some(exe) = rules::executable(config) else {
-            return Outcome::fail("the image has neither ENTRYPOINT nor CMD: there is no binary to examine");
+            return (Outcome::fail("the image has neither ENTRYPOINT nor CMD: there is no binary to examine"), None);
         };
         let candidates: Vec<String> = if exe.starts_with('/') {
             vec![exe.clone()]
@@ -417,15 +428,16 @@ impl Run<'_, '_> {
             match self.docker.read_file(container, path) {
                 Ok(bytes) => {
                     return match elf::linkage(&bytes) {
-                        Ok(l) => rules::static_binary(path, &l),
-                        Err(e) => Outcome::fail(format!("{path} is {e}")),
+                        Ok(l) => (rules::static_binary(path, &l), (!l.is_static()).then(|| path.clone())),
+                        Err(e) => (Outcome::fail(format!("{path} is {e}")), None),
                     };
                 }
                 Err(e) => last_err = e.to_string(),
             }
         }
-        Outcome::fail(format!("the image runs {exe}, which is not in the image ({last_err})"))
-            .hint("Point CMD/ENTRYPOINT at the binary's real path in the final image.")
+        let outcome = Outcome::fail(format!("the image runs {exe}, which is not in the image ({last_err})"))
+            .hint("Point CMD/ENTRYPOINT at the binary's real path in the final image.");
+        (outcome, None)
     }
 
     fn container_checks(&mut self, facts: &mut Facts) -> Result<()> {
@@ -498,7 +510,7 @@ impl Run<'_, '_> {
             let msg = e.to_string();
             return (
                 Outcome::fail(format!("the container did not start: {}", msg.lines().last().unwrap_or(&msg)))
-                    .hint(rules::diagnose_exit(127, false, &msg, "", exe.as_deref())),
+                    .hint(self.diagnose(127, false, &msg, "", exe.as_deref())),
                 None,
             );
         }
@@ -533,7 +545,7 @@ impl Run<'_, '_> {
                 if let Ok(state) = self.docker.state(name) {
                     if !state.running {
                         let log = self.docker.logs_tail(name, 15);
-                        let hint = rules::diagnose_exit(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
+                        let hint = self.diagnose(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
                         return (
                             Outcome::fail(format!(
                                 "the container exited with code {} after {:.1} s{}",
@@ -566,6 +578,17 @@ impl Run<'_, '_> {
             .details(format!("container log (last lines):\n{}", tail(&log, 15))),
             None,
         )
+    }
+
+    /// Why the container did not start or stopped, sharpened by what the image checks saw.
+    fn diagnose(&self, code: i64, oom: bool, engine_error: &str, log: &str, exe: Option<&str>) -> String {
+        let missing = format!("{engine_error}\n{log}").contains("no such file");
+        match &self.dynamic_binary {
+            Some(path) if missing => format!(
+                "{path} is dynamically linked and this image has no loader (ld-linux) or C library for it, so starting it fails with \"no such file\" although the file is there. Link it statically (step 4) or use a final stage that has glibc."
+            ),
+            _ => rules::diagnose_exit(code, oom, engine_error, log, exe),
+        }
     }
 
     fn wrong_status(&self, code: u16, path: &str) -> Outcome {

@@ -1,0 +1,180 @@
+//! End to end, on a real engine: the mistakes learners make each give exit 1, the right
+//! failed check and a hint that names the cause — and leave nothing behind, also when
+//! the run is interrupted.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{assert_nothing_left, check, docker_bin, require_docker, root, run_json};
+use serde_json::Value;
+
+/// A temporary build context: `steps/<step>` with its solution laid over it, then the
+/// named fixture folder (if any).
+fn context(step: &str, fixture: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut layers = vec![root().join("steps").join(step), root().join("steps").join(step).join("solution")];
+    if let Some(f) = fixture {
+        layers.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(f));
+    }
+    for layer in layers {
+        copy_tree(&layer, dir.path());
+    }
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        if name == "solution" || name == "target" {
+            continue;
+        }
+        let dest: PathBuf = to.join(&name);
+        if entry.path().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Replaces `from` by `to` in the copied server source; the original must contain it.
+fn patch_source(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("src/main.rs");
+    let text = fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "the server source no longer contains `{from}`: update this test");
+    fs::write(path, text.replace(from, to)).unwrap();
+}
+
+fn check_context(step: &str, dir: &Path) -> Value {
+    let (code, report) = run_json(&[step, "--context", dir.to_str().unwrap()]);
+    assert_eq!(code, 1, "a broken input is a failed check (exit 1), not an error:\n{report:#}");
+    assert_eq!(report["passed"], false);
+    assert_nothing_left(report["run_id"].as_str().unwrap());
+    report
+}
+
+fn text(c: &Value) -> String {
+    format!("{} {} {}", c["message"], c["hint"], c["details"])
+}
+
+#[test]
+fn a_dockerfile_that_does_not_build() {
+    require_docker();
+    let dir = context("step-6", None);
+    patch_source(dir.path(), ".route(\"/\",", ".route(\"/health\", get(health)).route(\"/\",");
+    let report = check_context("step-6", dir.path());
+    let build = check(&report, "image-builds");
+    assert_eq!(build["status"], "fail");
+    assert!(text(build).contains("error[E0425]: cannot find value `health`"), "names the compiler's error: {}", text(build));
+    assert!(build["line"].as_u64().is_some(), "points at the failing Dockerfile line");
+    for blocked in ["responds-on-port", "image-size", "static-binary", "dependency-cache"] {
+        assert_eq!(check(&report, blocked)["blocked_by"], "image-builds", "{blocked}");
+    }
+}
+
+#[test]
+fn a_server_bound_to_127_0_0_1() {
+    require_docker();
+    let dir = context("step-6", None);
+    patch_source(dir.path(), "\"0.0.0.0:3030\"", "\"127.0.0.1:3030\"");
+    let report = check_context("step-6", dir.path());
+    let responds = check(&report, "responds-on-port");
+    assert_eq!(responds["status"], "fail");
+    assert!(responds["message"].as_str().unwrap().contains("kept running"), "{}", text(responds));
+    assert!(responds["hint"].as_str().unwrap().contains("127.0.0.1") && responds["hint"].as_str().unwrap().contains("0.0.0.0"));
+    assert!(responds["details"].as_str().unwrap().contains("listening on 127.0.0.1:3030"), "shows the server's log");
+}
+
+#[test]
+fn a_container_that_exits_at_once() {
+    require_docker();
+    let dir = context("step-1", Some("exits-at-once"));
+    let report = check_context("step-1", dir.path());
+    let responds = check(&report, "responds-on-port");
+    assert_eq!(responds["status"], "fail");
+    assert!(responds["message"].as_str().unwrap().contains("exited with code 3"), "{}", text(responds));
+    assert!(responds["details"].as_str().unwrap().contains("missing configuration file"), "shows the container's last lines");
+    assert!(responds["hint"].as_str().unwrap().contains("exited with code 3"));
+    assert_eq!(common::ids_with_status(&report, "fail"), ["responds-on-port"]);
+}
+
+#[test]
+fn a_server_that_never_answers() {
+    require_docker();
+    let dir = context("step-1", Some("never-answers"));
+    let started = Instant::now();
+    let report = check_context("step-1", dir.path());
+    let responds = check(&report, "responds-on-port");
+    assert_eq!(responds["status"], "fail");
+    assert!(responds["message"].as_str().unwrap().contains("nothing answered / on container port 3030 within 30 s"), "{}", text(responds));
+    assert!(responds["hint"].as_str().unwrap().contains("0.0.0.0:3030"));
+    assert!(started.elapsed() < Duration::from_secs(120), "the timeout ends the wait");
+}
+
+#[test]
+fn a_dynamically_linked_binary_in_scratch() {
+    require_docker();
+    let dir = context("step-6", Some("dynamic-in-scratch"));
+    let report = check_context("step-6", dir.path());
+    let elf = check(&report, "static-binary");
+    assert_eq!(elf["status"], "fail");
+    let msg = elf["message"].as_str().unwrap();
+    assert!(msg.contains("/server is dynamically linked") && msg.contains("libc.so.6") && msg.contains("ld-linux"), "{msg}");
+    let responds = check(&report, "responds-on-port");
+    assert_eq!(responds["status"], "fail");
+    assert!(responds["hint"].as_str().unwrap().contains("dynamically linked"), "{}", text(responds));
+}
+
+#[test]
+fn a_context_without_a_dockerfile_exits_2() {
+    require_docker();
+    let empty = tempfile::tempdir().unwrap();
+    let out = common::checker().args(["step-1", "--context"]).arg(empty.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no Dockerfile at") && stderr.contains("--file"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_removes_the_container_the_image_and_the_staged_context() {
+    require_docker();
+    let dir = context("step-1", Some("never-answers"));
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = common::checker()
+        .args(["step-1", "--context", dir.path().to_str().unwrap()])
+        .env("TMPDIR", tmp.path())
+        .spawn()
+        .unwrap();
+    let prefix = format!("{}-", child.id());
+    let runs = |what: &[&str]| -> Vec<String> {
+        let out = Command::new(docker_bin())
+            .args(what)
+            .args(["--filter", "label=dev.workshop.checker", "--format", "{{.Label \"dev.workshop.checker.run\"}}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&prefix)).map(str::to_string).collect()
+    };
+    // Wait until the container runs (the checker is then polling it), then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while runs(&["ps", "-a"]).is_empty() {
+        assert!(Instant::now() < deadline, "the checker never started its container");
+        assert!(child.try_wait().unwrap().is_none(), "the checker ended before its container ran");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(unsafe { libc_kill(child.id() as i32, 2) }, 0, "SIGINT sent");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "interrupted runs exit 130");
+    assert!(runs(&["ps", "-a"]).is_empty(), "the container is gone");
+    assert!(runs(&["images"]).is_empty(), "the image is gone");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "the staged context is gone");
+}
+
+unsafe extern "C" {
+    #[link_name = "kill"]
+    fn libc_kill(pid: i32, sig: i32) -> i32;
+}
