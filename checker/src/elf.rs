@@ -96,8 +96,8 @@ mod tests {
 
     #[test]
     fn a_static_binary_is_recognised() {
-        // Built once by cargo for the test (see build in tests/); here from a tiny ELF:
-        // a 64-bit header with no program headers at all has nothing to load.
+        // A minimal 64-bit aarch64 ELF header with no program headers: nothing to load, so
+        // static. (The end-to-end tests check real static x86_64 binaries in images.)
         let mut h = vec![0u8; 64];
         h[..4].copy_from_slice(b"\x7fELF");
         h[4] = 2; // 64-bit

@@ -51,6 +51,8 @@ pub struct ImageReport {
     pub size_bytes: Option<u64>,
     pub size_limit_bytes: u64,
     pub build_seconds: Option<f64>,
+    /// The rebuild after a source-only change, when the step checks it.
+    pub rebuild_seconds: Option<f64>,
     /// Time from the container's start to its first 200 on the checked path.
     pub first_response_ms: Option<u64>,
     pub context_bytes: u64,
@@ -150,5 +152,87 @@ impl Report {
             let _ = writeln!(out, "  the chapter: {}   a hint: checker hint {}", self.book, self.step);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: &str, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: format!("title of {id}"),
+            status,
+            message: format!("seen for {id}"),
+            hint: format!("fix for {id}"),
+            why: format!("why {id}"),
+            book: format!("http://book/checks/{id}.html"),
+            blocked_by: (status == Status::Skip).then(|| "image-builds".into()),
+            line: (status == Status::Fail).then_some(7),
+            details: None,
+        }
+    }
+
+    fn report(checks: Vec<CheckResult>) -> Report {
+        let passed = checks.iter().all(|c| c.status == Status::Pass);
+        Report {
+            schema_version: JSON_SCHEMA_VERSION,
+            step: "step-5".into(),
+            title: "A second stage".into(),
+            run_id: "1-2".into(),
+            source: "learner".into(),
+            context: "steps/step-5".into(),
+            dockerfile: "steps/step-5/Dockerfile".into(),
+            passed,
+            checks,
+            image: ImageReport { size_bytes: Some(75_740_424), size_limit_bytes: 150_000_000, ..ImageReport::default() },
+            build_log: Some(".checker/logs/step-5.build.log".into()),
+            book: "http://book/step-5.html".into(),
+        }
+    }
+
+    #[test]
+    fn json_has_the_documented_fields() {
+        let r = report(vec![result("image-builds", Status::Pass), result("multi-stage", Status::Fail), result("image-size", Status::Skip)]);
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["passed"], false);
+        assert_eq!(v["image"]["size_bytes"], 75_740_424);
+        let checks = v["checks"].as_array().unwrap();
+        assert_eq!(checks.len(), 3);
+        for c in checks {
+            for field in ["id", "status", "message", "hint", "book"] {
+                assert!(c[field].is_string(), "check field {field}: {c}");
+            }
+        }
+        assert_eq!(checks[1]["status"], "fail");
+        assert_eq!(checks[1]["line"], 7);
+        assert_eq!(checks[2]["status"], "skip");
+        assert_eq!(checks[2]["blocked_by"], "image-builds");
+        assert!(checks[0].get("blocked_by").is_none(), "absent optional fields are left out");
+    }
+
+    #[test]
+    fn human_output_explains_failures_and_summarises() {
+        console::set_colors_enabled(false);
+        let r = report(vec![result("image-builds", Status::Pass), result("multi-stage", Status::Fail), result("image-size", Status::Skip)]);
+        let text = r.to_human();
+        assert!(text.contains("✓ image-builds"), "{text}");
+        assert!(text.contains("✗ multi-stage"), "{text}");
+        assert!(text.contains("seen: seen for multi-stage (Dockerfile line 7)"), "{text}");
+        for part in ["why:  why multi-stage", "fix:  fix for multi-stage", "see:  http://book/checks/multi-stage.html"] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+        assert!(text.contains("skipped: seen for image-size"), "{text}");
+        assert!(text.contains("NOT YET step-5: 1 passed, 1 failed, 1 skipped, image 75.7 MB (limit 150.0 MB)"), "{text}");
+        assert!(text.contains("checker hint step-5"), "{text}");
+    }
+
+    #[test]
+    fn exit_codes_follow_the_worst_status() {
+        assert_eq!(report(vec![result("a", Status::Pass)]).exit_code(), 0);
+        assert_eq!(report(vec![result("a", Status::Pass), result("b", Status::Fail)]).exit_code(), 1);
+        assert_eq!(report(vec![result("a", Status::Fail), result("b", Status::Error)]).exit_code(), 2);
     }
 }

@@ -399,6 +399,19 @@ mod tests {
     }
 
     #[test]
+    fn a_context_that_sends_target_fails_with_its_size() {
+        let mut report = ContextReport { files: 120, bytes: 3_000_000, ..ContextReport::default() };
+        report.offenders.insert("target/".into(), 2_900_000);
+        let o = context(&report, &[]);
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("sends target/ (2.9 MB)"), "{}", o.message);
+        assert!(o.hint.unwrap().contains("`target/`"));
+        let clean = ContextReport { files: 5, bytes: 12_000, ..ContextReport::default() };
+        assert_eq!(context(&clean, &[]).message, "context 5 files, 12.0 kB");
+        assert_eq!(context(&clean, &[".git/".into()]).status, Status::Fail);
+    }
+
+    #[test]
     fn image_files_are_matched_by_glob() {
         let names = vec!["/usr/local/cargo/bin/cargo".to_string(), "/app/src/main.rs".into(), "/server".into()];
         let found = files_present(&names, &["**/bin/cargo".into(), "**/*.rs".into()]).unwrap();

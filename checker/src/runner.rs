@@ -66,6 +66,7 @@ struct Facts {
     build_log: String,
     build_log_path: String,
     build_seconds: f64,
+    rebuild_seconds: Option<f64>,
     info: Option<ImageInfo>,
     size: Option<u64>,
     first_response: Option<Duration>,
@@ -194,6 +195,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
             size_bytes: facts.size,
             size_limit_bytes: target.step.size_limit.0,
             build_seconds: facts.build_ok.then_some(facts.build_seconds),
+            rebuild_seconds: facts.rebuild_seconds,
             first_response_ms: facts.first_response.map(|d| d.as_millis() as u64),
             context_bytes: staged.report.bytes,
             context_files: staged.report.files,
@@ -290,7 +292,7 @@ impl Run<'_, '_> {
         }
         self.image_checks(&mut facts)?;
         self.container_checks(&mut facts)?;
-        self.rebuild_checks(&facts)?;
+        self.rebuild_checks(&mut facts)?;
         Ok(facts)
     }
 
@@ -354,6 +356,7 @@ impl Run<'_, '_> {
             build_log: outcome.log,
             build_log_path: log_path,
             build_seconds: seconds,
+            rebuild_seconds: None,
             info: None,
             size: None,
             first_response: None,
@@ -596,7 +599,7 @@ impl Run<'_, '_> {
             .hint("The server answers, but not with the greeting: run the workshop's server unchanged (src/main.rs serves GET /).")
     }
 
-    fn rebuild_checks(&mut self, facts: &Facts) -> Result<()> {
+    fn rebuild_checks(&mut self, facts: &mut Facts) -> Result<()> {
         let Some((id, change)) = self.checks.iter().find_map(|(id, c)| match &c.kind {
             Kind::Rebuild { change } => Some((id.to_string(), change.clone())),
             _ => None,
@@ -617,6 +620,7 @@ impl Run<'_, '_> {
         let outcome = self.docker_build(&tag, "rebuilding after a change to src/")?;
         let log_path = self.save_log(&outcome.log, "rebuild")?;
         let rebuilt = outcome.duration.as_secs_f64();
+        facts.rebuild_seconds = outcome.success.then_some(rebuilt);
         let result = if !outcome.success {
             Outcome::fail(format!("the rebuild after a change to {change} failed: {}", rules::build_error(&outcome.log)))
                 .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))

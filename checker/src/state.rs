@@ -23,9 +23,11 @@ pub fn load(path: &Path) -> State {
 pub fn record(path: &Path, step: &str, result: LastResult) -> anyhow::Result<()> {
     let mut state = load(path);
     state.insert(step.to_string(), result);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(path, serde_json::to_string_pretty(&state)?)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // Write then rename, so that two checkers finishing at once never leave half a file.
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), serde_json::to_string_pretty(&state)?)?;
+    tmp.persist(path)?;
     Ok(())
 }

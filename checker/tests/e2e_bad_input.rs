@@ -131,6 +131,19 @@ fn a_dynamically_linked_binary_in_scratch() {
 }
 
 #[test]
+fn a_server_that_ignores_sigterm() {
+    require_docker();
+    let dir = context("step-8", None);
+    // Without its handler the server is a PID 1 with no default signal actions.
+    patch_source(dir.path(), "axum::serve(listener, app)\n        .with_graceful_shutdown(shutdown())", "axum::serve(listener, app)");
+    let report = check_context("step-8", dir.path());
+    assert_eq!(common::ids_with_status(&report, "fail"), ["graceful-stop"]);
+    let stop = check(&report, "graceful-stop");
+    assert!(stop["message"].as_str().unwrap().contains("still running 3 s after SIGTERM"), "{}", text(stop));
+    assert!(stop["message"].as_str().unwrap().contains("ignored SIGTERM"), "{}", text(stop));
+}
+
+#[test]
 fn a_context_without_a_dockerfile_exits_2() {
     require_docker();
     let empty = tempfile::tempdir().unwrap();
