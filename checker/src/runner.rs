@@ -126,14 +126,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
     docker.ping()?;
     let _cleanup = cleanup::Guard;
     let checks = target.manifest.checks_for(target.step);
-    let watch: Vec<String> = checks
-        .iter()
-        .filter_map(|(_, c)| match &c.kind {
-            Kind::Context { exclude } => Some(exclude.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let watch = watched(&checks);
     let layers: Vec<&Path> = target.layers.iter().map(PathBuf::as_path).collect();
     for layer in &layers {
         if !layer.is_dir() {
@@ -168,7 +161,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         results: HashMap::new(),
         staged: &staged,
         dockerfile: dockerfile_path,
-        dockerfile_text: text.clone(),
+        dockerfile_text: text,
         dynamic_binary: None,
     };
     let facts = run.execute(&parsed)?;
@@ -203,6 +196,18 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         build_log: Some(facts.build_log_path),
         book: target.manifest.book_link(&target.step.book),
     })
+}
+
+/// The paths the context checks want kept out of the context.
+fn watched(checks: &[(&str, &Check)]) -> Vec<String> {
+    checks
+        .iter()
+        .filter_map(|(_, c)| match &c.kind {
+            Kind::Context { exclude } => Some(exclude.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 fn attach(manifest: &Manifest, id: &str, check: &Check, o: Outcome) -> CheckResult {
@@ -257,7 +262,7 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, parsed: &Result<Dockerfile>) -> Result<Facts> {
         // The context and the Dockerfile's text need no engine.
-        let unguarded = context::unguarded(self.staged.path(), &self.watched())?;
+        let unguarded = context::unguarded(self.staged.path(), &watched(self.checks))?;
         let report = &self.staged.report;
         self.set(|k| matches!(k, Kind::Context { .. }), |_| rules::context(report, &unguarded));
 
@@ -296,17 +301,6 @@ impl Run<'_, '_> {
         Ok(facts)
     }
 
-    fn watched(&self) -> Vec<String> {
-        self.checks
-            .iter()
-            .filter_map(|(_, c)| match &c.kind {
-                Kind::Context { exclude } => Some(exclude.clone()),
-                _ => None,
-            })
-            .flatten()
-            .collect()
-    }
-
     fn save_log(&self, log: &str, what: &str) -> Result<String> {
         std::fs::create_dir_all(&self.options.log_dir)
             .with_context(|| format!("cannot create the log folder {}", self.options.log_dir.display()))?;
@@ -319,14 +313,16 @@ impl Run<'_, '_> {
         Ok(path.display().to_string())
     }
 
-    fn docker_build(&self, tag: &str, what: &str) -> Result<crate::docker::BuildOutcome> {
+    /// `no_cache` is the user's `--no-cache` for the first build; a rebuild always uses
+    /// the cache, since measuring what the cache saves is its point.
+    fn docker_build(&self, tag: &str, what: &str, no_cache: bool) -> Result<crate::docker::BuildOutcome> {
         cleanup::image(self.docker, tag);
         let request = BuildRequest {
             context: self.staged.path(),
             dockerfile: &self.dockerfile,
             tag,
             run_label: &self.names.run,
-            no_cache: self.options.no_cache,
+            no_cache,
         };
         self.spinner.say(format!("{what} {}…", self.target.step.id));
         self.docker.build(&request, |line| {
@@ -340,7 +336,7 @@ impl Run<'_, '_> {
     }
 
     fn build(&mut self) -> Result<Facts> {
-        let outcome = self.docker_build(&self.names.image.clone(), "building")?;
+        let outcome = self.docker_build(&self.names.image.clone(), "building", self.options.no_cache)?;
         let seconds = outcome.duration.as_secs_f64();
         let log_path = self.save_log(&outcome.log, "build")?;
         let result = if outcome.success {
@@ -617,7 +613,7 @@ impl Run<'_, '_> {
         source.push_str(&format!("\n// checker: source-only change {}\n", self.names.run));
         std::fs::write(&file, source).with_context(|| format!("cannot write {}", file.display()))?;
         let tag = format!("{}-rebuild", self.names.image);
-        let outcome = self.docker_build(&tag, "rebuilding after a change to src/")?;
+        let outcome = self.docker_build(&tag, "rebuilding after a change to src/", false)?;
         let log_path = self.save_log(&outcome.log, "rebuild")?;
         let rebuilt = outcome.duration.as_secs_f64();
         facts.rebuild_seconds = outcome.success.then_some(rebuilt);

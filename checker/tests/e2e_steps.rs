@@ -96,3 +96,17 @@ fn step_1_skips_what_a_failed_build_blocks() {
     assert!(std::path::Path::new(log).is_file(), "the build log {log} is kept");
     assert!(build["details"].as_str().unwrap().contains(log), "the failure names its log");
 }
+
+#[test]
+fn a_cold_build_gives_the_source_only_rebuild_ratio() {
+    require_docker();
+    // --no-cache makes the first build cold; the rebuild must still use the cache.
+    let (code, report) = run_json(&["step-3", "--solution", "--no-cache"]);
+    assert_eq!(code, 0, "{report:#}");
+    let cold = report["image"]["build_seconds"].as_f64().unwrap();
+    let rebuild = report["image"]["rebuild_seconds"].as_f64().unwrap();
+    assert!(rebuild < cold, "a source-only rebuild ({rebuild} s) is faster than a cold build ({cold} s)");
+    let message = common::check(&report, "dependency-cache")["message"].as_str().unwrap().to_string();
+    assert!(message.contains("% of the first build's"), "{message}");
+    assert_nothing_left(report["run_id"].as_str().unwrap());
+}
