@@ -143,11 +143,10 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         ),
         (None, false) => (Source::Learner, vec![step_dir], vec!["solution"], step.dir.clone()),
     };
-    if let Some(file) = &args.file {
-        if !file.is_file() {
+    if let Some(file) = &args.file
+        && !file.is_file() {
             bail!("--file {}: no such file", file.display());
         }
-    }
     let dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
     let target = Target { manifest, step, source, layers, skip, dockerfile, label };
     let options = runner::Options {
@@ -155,9 +154,15 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         progress: cli.format == Format::Human && std::io::stderr().is_terminal(),
         log_dir: root.join(".checker").join("logs"),
     };
-    let report = runner::run(&target, &options)?;
+    let mut report = runner::run(&target, &options)?;
+    if let Ok(inside) = Path::new(&report.dockerfile).strip_prefix(root) {
+        report.dockerfile = inside.display().to_string();
+    }
     match cli.format {
-        Format::Human => print!("{}", report.to_human()),
+        Format::Human => {
+            let (_, columns) = console::Term::stdout().size_checked().unwrap_or((0, 100));
+            print!("{}", report.to_human(usize::from(columns).clamp(60, 120)));
+        }
         Format::Json => println!("{}", report.to_json()),
     }
     if source == Source::Learner {

@@ -97,11 +97,12 @@ impl Report {
         serde_json::to_string_pretty(self).expect("a report always serializes")
     }
 
-    pub fn to_human(&self) -> String {
+    /// The terminal report, with explanations wrapped to `width` columns.
+    pub fn to_human(&self, width: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{} {} — {}", style("checker").bold(), style(&self.step).bold(), self.title);
         let _ = writeln!(out, "  context {} ({}), Dockerfile {}\n", self.context, self.source, self.dockerfile);
-        let width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
+        let id_width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
         for c in &self.checks {
             let (mark, id) = match c.status {
                 Status::Pass => (style("✓").green().bold(), style(&c.id).green()),
@@ -109,21 +110,31 @@ impl Report {
                 Status::Skip => (style("-").dim(), style(&c.id).dim()),
                 Status::Error => (style("!").yellow().bold(), style(&c.id).yellow().bold()),
             };
-            let pad = " ".repeat(width - c.id.len());
+            let pad = " ".repeat(id_width - c.id.len());
+            let indent = " ".repeat(id_width + 6);
+            // Wrap at spaces only: paths and flags stay whole.
+            let wrap = |first: &str, rest: &str, text: &str| {
+                let options = textwrap::Options::new(width.max(indent.len() + 30))
+                    .initial_indent(first)
+                    .subsequent_indent(rest)
+                    .break_words(false)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation);
+                textwrap::fill(text, options)
+            };
             match c.status {
                 Status::Pass => {
-                    let _ = writeln!(out, "  {mark} {id}{pad}  {}", c.message);
+                    let _ = writeln!(out, "{}", wrap(&format!("  {mark} {id}{pad}  "), &indent, &c.message));
                 }
                 Status::Skip => {
                     let _ = writeln!(out, "  {mark} {id}{pad}  {}", style(format!("skipped: {}", c.message)).dim());
                 }
                 Status::Fail | Status::Error => {
                     let _ = writeln!(out, "  {mark} {id}{pad}  {}", c.title);
-                    let indent = " ".repeat(width + 6);
                     let at = c.line.map(|l| format!(" (Dockerfile line {l})")).unwrap_or_default();
-                    let _ = writeln!(out, "{indent}{} {}{at}", style("seen:").bold(), c.message);
-                    let _ = writeln!(out, "{indent}{} {}", style("why: ").bold(), c.why);
-                    let _ = writeln!(out, "{indent}{} {}", style("fix: ").bold(), c.hint);
+                    let rest = " ".repeat(indent.len() + 6);
+                    for (label, text) in [("seen:", format!("{}{at}", c.message)), ("why: ", c.why.clone()), ("fix: ", c.hint.clone())] {
+                        let _ = writeln!(out, "{}", wrap(&format!("{indent}{} ", style(label).bold()), &rest, &text));
+                    }
                     let _ = writeln!(out, "{indent}{} {}", style("see: ").bold(), c.book);
                     if let Some(d) = &c.details {
                         for line in d.lines() {
@@ -217,7 +228,7 @@ mod tests {
     fn human_output_explains_failures_and_summarises() {
         console::set_colors_enabled(false);
         let r = report(vec![result("image-builds", Status::Pass), result("multi-stage", Status::Fail), result("image-size", Status::Skip)]);
-        let text = r.to_human();
+        let text = r.to_human(200);
         assert!(text.contains("✓ image-builds"), "{text}");
         assert!(text.contains("✗ multi-stage"), "{text}");
         assert!(text.contains("seen: seen for multi-stage (Dockerfile line 7)"), "{text}");
@@ -227,6 +238,13 @@ mod tests {
         assert!(text.contains("skipped: seen for image-size"), "{text}");
         assert!(text.contains("NOT YET step-5: 1 passed, 1 failed, 1 skipped, image 75.7 MB (limit 150.0 MB)"), "{text}");
         assert!(text.contains("checker hint step-5"), "{text}");
+        let narrow = r.to_human(60);
+        // The explanations (indented under the check id) wrap; links never break.
+        let explanation = " ".repeat("image-builds".len() + 6);
+        for line in narrow.lines().filter(|l| l.starts_with(&explanation) && !l.contains("http")) {
+            assert!(console::measure_text_width(line) <= 60, "{line:?} in\n{narrow}");
+        }
+        assert!(narrow.contains("seen: seen for"), "{narrow}");
     }
 
     #[test]

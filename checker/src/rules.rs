@@ -169,14 +169,20 @@ pub fn static_binary(path: &str, linkage: &Linkage) -> Outcome {
     Outcome::fail(format!("{path} is dynamically linked: it needs {}", needs.join(" and ")))
 }
 
-/// Files of the image that match one of `patterns` (globs over paths without the leading /).
+/// Files of the image that match one of `patterns` (globs over paths without the leading
+/// /), ordered by the first pattern each matches: the manifest lists the telling ones first.
 pub fn files_present(names: &[String], patterns: &[String]) -> anyhow::Result<Vec<String>> {
     let mut set = globset::GlobSetBuilder::new();
     for p in patterns {
         set.add(globset::Glob::new(p)?);
     }
     let set = set.build()?;
-    Ok(names.iter().filter(|n| set.is_match(n.trim_start_matches('/'))).cloned().collect())
+    let mut found: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|n| set.matches(n.trim_start_matches('/')).first().map(|&i| (i, n)))
+        .collect();
+    found.sort_by_key(|(i, _)| *i);
+    Ok(found.into_iter().map(|(_, n)| n.clone()).collect())
 }
 
 pub fn files_absent(found: &[String], patterns: &[String], total: usize) -> Outcome {
@@ -250,16 +256,63 @@ fn logical_lines(dockerfile: &str) -> Vec<(usize, String)> {
 /// The most telling lines of a failed build: BuildKit's final error, and the first
 /// compiler error when the failing step was a cargo build.
 pub fn build_error(log: &str) -> String {
+    // The engine's summary comes last; a step's own `#8 ERROR: …` line is the fallback.
+    let summary = |l: &&str| l.starts_with("ERROR:") || l.contains("failed to solve") || l.contains("failed to compute");
     let engine = log
         .lines()
         .rev()
-        .find(|l| l.starts_with("ERROR:") || l.contains("failed to solve"))
-        .map_or("docker build failed", |l| l.trim().trim_start_matches("ERROR: "));
+        .find(summary)
+        .or_else(|| log.lines().rev().find(|l| l.contains(" ERROR: ")))
+        .map_or("docker build failed", |l| l.trim().rsplit("ERROR: ").next().unwrap_or(l).trim());
     let compiler = log.lines().map(strip_step_prefix).find(|l| l.starts_with("error[") || l.starts_with("error:"));
     match compiler {
         Some(first) => format!("{engine}; the first compiler error: {first}"),
         None => engine.to_string(),
     }
+}
+
+/// A fix for the common ways a build fails, read from its log; `None` leaves the
+/// manifest's general advice.
+pub fn diagnose_build(log: &str) -> Option<String> {
+    let has = |s: &str| log.contains(s);
+    if has("file with no instructions") || has("no build stage in current context") {
+        return Some("The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into());
+    }
+    if let Some(word) = log.lines().find_map(|l| l.split("unknown instruction: ").nth(1)) {
+        return Some(format!("`{}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…).", word.trim()));
+    }
+    if has("failed to do request") || has("pull access denied") || has("manifest unknown") || has("not found: manifest") {
+        let image = log
+            .lines()
+            .find_map(|l| l.split("load metadata for ").nth(1))
+            .map(|i| i.trim().trim_end_matches(':').to_string())
+            .unwrap_or_else(|| "a base image".into());
+        return Some(format!(
+            "The engine could not fetch {image}: check the image name and tag in FROM. Without a registry only images already on the engine work (`docker images` lists them)."
+        ));
+    }
+    if has("failed to compute cache key") || (has("COPY") && has("not found")) {
+        return Some("A COPY names a path that is not in the build context (or in the stage it copies from): check the path, and that .dockerignore does not exclude it.".into());
+    }
+    if has("cannot update the lock file") || (has("lock file") && has("--locked")) {
+        return Some("Cargo.lock does not match Cargo.toml, and --locked forbids changing it: copy Cargo.lock next to Cargo.toml, or run `cargo update --workspace` locally and copy the new lock file.".into());
+    }
+    if log.lines().map(strip_step_prefix).any(|l| l.starts_with("error[") || l.starts_with("error: could not compile")) {
+        return Some("The Rust compiler rejected the source: fix the error it reports (file and line are in the log above) in src/.".into());
+    }
+    None
+}
+
+/// Build-log lines worth showing: without BuildKit's digest and bookkeeping lines.
+pub fn telling_lines(log: &str, n: usize) -> String {
+    let keep: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            let rest = strip_step_prefix(l);
+            !(l.trim().is_empty() || rest.starts_with("sha256:") || rest.starts_with("DONE") || rest.starts_with("transferring"))
+        })
+        .collect();
+    keep[keep.len().saturating_sub(n)..].join("\n")
 }
 
 /// `#12 31.45 error[E0425]: …` → `error[E0425]: …`: BuildKit prefixes each output line
@@ -268,14 +321,22 @@ fn strip_step_prefix(line: &str) -> &str {
     let mut rest = line.trim();
     if rest.starts_with('#') {
         for _ in 0..2 {
-            if let Some((word, tail)) = rest.split_once(' ') {
-                if word.starts_with('#') || word.parse::<f64>().is_ok() {
+            if let Some((word, tail)) = rest.split_once(' ')
+                && (word.starts_with('#') || word.parse::<f64>().is_ok()) {
                     rest = tail.trim_start();
                 }
-            }
         }
     }
     rest
+}
+
+/// The engine's own words in a failed `docker run`, without the command line and the
+/// runtime's layers of wrapping.
+pub fn engine_reason(error: &str) -> String {
+    let last = error.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(error);
+    let reason = last.rsplit("Error response from daemon: ").next().unwrap_or(last);
+    let reason = reason.rsplit("unable to start container process: ").next().unwrap_or(reason);
+    reason.trim().trim_end_matches(": unknown.").trim_end_matches('.').to_string()
 }
 
 /// Why a container stopped, in words a learner can act on.
@@ -284,6 +345,9 @@ pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, execut
     let text = format!("{engine_error}\n{log}");
     if oom {
         return "The kernel killed the container for using too much memory.".into();
+    }
+    if text.contains("unable to find user") || text.contains("no matching entries in passwd") {
+        return "USER names a user that does not exist in the image (scratch has no /etc/passwd): use numbers, e.g. USER 10001:10001.".into();
     }
     if text.contains("exec format error") {
         return format!("{exe} cannot be executed here: it was built for another CPU architecture, or it is a script without a #! line.");
@@ -392,7 +456,33 @@ mod tests {
     }
 
     #[test]
+    fn build_failures_get_a_specific_fix() {
+        assert!(diagnose_build("#3 ERROR: failed to solve: file with no instructions").unwrap().contains("no instructions yet"));
+        assert!(diagnose_build("dockerfile parse error line 2: unknown instruction: FORM").unwrap().contains("`FORM` is not"));
+        let pull = "#3 [internal] load metadata for docker.io/library/rust:latest\n#3 ERROR: failed to do request: Head ...";
+        assert!(diagnose_build(pull).unwrap().contains("could not fetch docker.io/library/rust:latest"));
+        assert!(diagnose_build("failed to compute cache key: \"/srcs\": not found").unwrap().contains("not in the build context"));
+        assert!(diagnose_build("#9 4.21 error[E0425]: cannot find value").unwrap().contains("compiler rejected"));
+        assert_eq!(diagnose_build("#5 RUN false\nERROR: exit code: 1"), None);
+        assert_eq!(build_error("#8 ERROR: \"/src\" not found: not found\n------\n"), "\"/src\" not found: not found");
+    }
+
+    #[test]
+    fn build_log_noise_is_left_out() {
+        let log = "#1 [internal] load build definition\n#1 sha256:abc\n#1 transferring dockerfile: 1B done\n#1 DONE 0.0s\n#5 ERROR: boom\n";
+        assert_eq!(telling_lines(log, 10), "#1 [internal] load build definition\n#5 ERROR: boom");
+    }
+
+    #[test]
+    fn the_engines_reason_is_kept_and_the_wrapping_dropped() {
+        let e = "`docker run -d --name x img` failed: docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown.";
+        assert_eq!(engine_reason(e), "exec: \"/bin/sh\": stat /bin/sh: no such file or directory");
+        assert_eq!(engine_reason("docker: Error response from daemon: unable to find user app: no matching entries in passwd file."), "unable to find user app: no matching entries in passwd file");
+    }
+
+    #[test]
     fn exits_are_diagnosed() {
+        assert!(diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None).contains("USER 10001:10001"));
         assert!(diagnose_exit(127, false, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None).contains("no shell"));
         assert!(diagnose_exit(1, false, "exec /server: no such file or directory", "", Some("/server")).contains("dynamically linked"));
         assert!(diagnose_exit(0, false, "", "", Some("/bin/true")).contains("exited successfully"));
@@ -416,6 +506,8 @@ mod tests {
         let names = vec!["/usr/local/cargo/bin/cargo".to_string(), "/app/src/main.rs".into(), "/server".into()];
         let found = files_present(&names, &["**/bin/cargo".into(), "**/*.rs".into()]).unwrap();
         assert_eq!(found, ["/usr/local/cargo/bin/cargo", "/app/src/main.rs"]);
+        let found = files_present(&names, &["**/*.rs".into(), "**/bin/cargo".into()]).unwrap();
+        assert_eq!(found, ["/app/src/main.rs", "/usr/local/cargo/bin/cargo"], "in the patterns' order");
         assert_eq!(files_absent(&found, &[], 3).status, Status::Fail);
     }
 }

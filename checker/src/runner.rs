@@ -342,9 +342,13 @@ impl Run<'_, '_> {
         let result = if outcome.success {
             Outcome::pass(format!("built in {seconds:.1} s"))
         } else {
-            Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
+            let failed = Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
                 .line(rules::build_error_line(&outcome.log, &self.dockerfile_text))
-                .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))
+                .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)));
+            match rules::diagnose_build(&outcome.log) {
+                Some(hint) => failed.hint(hint),
+                None => failed,
+            }
         };
         self.set(|k| matches!(k, Kind::Build {}), |_| result.clone());
         Ok(Facts {
@@ -506,18 +510,15 @@ impl Run<'_, '_> {
     ) -> (Outcome, Option<Duration>) {
         let exe = rules::executable(config);
         if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port) {
-            let msg = e.to_string();
+            let reason = rules::engine_reason(&e.to_string());
             return (
-                Outcome::fail(format!("the container did not start: {}", msg.lines().last().unwrap_or(&msg)))
-                    .hint(self.diagnose(127, false, &msg, "", exe.as_deref())),
+                Outcome::fail(format!("the container did not start: {reason}"))
+                    .hint(self.diagnose(127, false, &reason, "", exe.as_deref())),
                 None,
             );
         }
         let started = Instant::now();
-        let host_port = match self.docker.host_port(name, port) {
-            Ok(p) => Some(p),
-            Err(_) => None,
-        };
+        let host_port = self.docker.host_port(name, port).ok();
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_millis(500))
             .timeout(Duration::from_secs(2))
@@ -540,9 +541,9 @@ impl Run<'_, '_> {
                     Err(e) => last_error = e.to_string(),
                 }
             }
-            if polls % 3 == 1 {
-                if let Ok(state) = self.docker.state(name) {
-                    if !state.running {
+            if polls % 3 == 1
+                && let Ok(state) = self.docker.state(name)
+                    && !state.running {
                         let log = self.docker.logs_tail(name, 15);
                         let hint = self.diagnose(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
                         return (
@@ -557,8 +558,6 @@ impl Run<'_, '_> {
                             None,
                         );
                     }
-                }
-            }
             std::thread::sleep(Duration::from_millis(100));
         }
         let log = self.docker.logs_tail(name, 15);
@@ -619,7 +618,7 @@ impl Run<'_, '_> {
         facts.rebuild_seconds = outcome.success.then_some(rebuilt);
         let result = if !outcome.success {
             Outcome::fail(format!("the rebuild after a change to {change} failed: {}", rules::build_error(&outcome.log)))
-                .details(format!("{}\n(full log: {log_path})", tail(&outcome.log, 12)))
+                .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)))
         } else {
             let deps = rules::compiled_dependencies(&outcome.log);
             let cold = rules::compiled_dependencies(&facts.build_log);
