@@ -165,6 +165,13 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         }
         Format::Json => println!("{}", report.to_json()),
     }
+    if source == Source::Learner && report.passed && cli.format == Format::Human {
+        let index = manifest.steps.iter().position(|s| s.id == step.id).unwrap_or(0);
+        match manifest.steps.get(index + 1) {
+            Some(next) => println!("  next: {} — {}: open {}/Dockerfile", next.id, next.title, next.dir),
+            None => println!("  that was the last step: the whole multi-stage build is yours"),
+        }
+    }
     if source == Source::Learner {
         let failed = report.checks.iter().filter(|c| c.status != Status::Pass).map(|c| c.id.clone()).collect();
         let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);

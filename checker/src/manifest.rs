@@ -109,6 +109,16 @@ pub enum Kind {
     Stop { within_secs: u64 },
 }
 
+impl Kind {
+    /// Whether the check reads only the Dockerfile and the context, and needs no build.
+    pub fn is_static(&self) -> bool {
+        matches!(
+            self,
+            Kind::BaseImagePinned {} | Kind::Workdir {} | Kind::CopyNotAdd {} | Kind::MinStages { .. } | Kind::Context { .. }
+        )
+    }
+}
+
 /// A size in bytes, written in the manifest as `"150 MB"` (decimal units, as docker
 /// prints them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -198,6 +208,18 @@ impl Manifest {
                 if !introduced.insert(id.as_str()) {
                     bail!("check `{id}` is introduced by two steps: checks accumulate, so list it only in the first step that needs it");
                 }
+            }
+        }
+        // Every step's accumulated checks must be runnable: a build before anything that
+        // reads the image, an http check to start the container the process checks need.
+        for step in &self.steps {
+            let kinds: Vec<&Kind> = self.checks_for(step).into_iter().map(|(_, c)| &c.kind).collect();
+            let has = |f: fn(&Kind) -> bool| kinds.iter().any(|k| f(k));
+            if !has(|k| matches!(k, Kind::Build {})) && kinds.iter().any(|k| !k.is_static()) {
+                bail!("step `{}` has checks that need the image but no `build` check", step.id);
+            }
+            if has(|k| matches!(k, Kind::ProcessUid {} | Kind::Stop { .. })) && !has(|k| matches!(k, Kind::Http { .. })) {
+                bail!("step `{}` checks a running container but has no `http` check to start it", step.id);
             }
         }
         for (id, check) in &self.checks {
@@ -345,6 +367,21 @@ fix = "f"
         let typo = MINIMAL.replace("kind = \"image-size\"", "kind = \"image-size\"\nlimitt = 3");
         let err = Manifest::parse(&typo).unwrap_err();
         assert!(format!("{err:#}").contains("limitt"), "a misspelt parameter is an error, not ignored: {err:#}");
+    }
+
+    #[test]
+    fn a_step_that_cannot_run_its_checks_is_rejected() {
+        // Step 1 reads the image, but the build check only comes with step 2.
+        let no_build = MINIMAL
+            .replace(r#"checks = ["image-builds"]"#, "checks = [SWAP]")
+            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-builds"]"#)
+            .replace("checks = [SWAP]", r#"checks = ["image-size"]"#);
+        let err = Manifest::parse(&no_build).unwrap_err();
+        assert!(err.to_string().contains("step `step-1` has checks that need the image but no `build` check"), "{err}");
+        let no_http = format!("{MINIMAL}\n[checks.uid]\nkind = \"process-uid\"\ntitle = \"u\"\nwhy = \"w\"\nfix = \"f\"\n")
+            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "uid"]"#);
+        let err = Manifest::parse(&no_http).unwrap_err();
+        assert!(err.to_string().contains("has no `http` check"), "{err}");
     }
 
     #[test]

@@ -67,9 +67,9 @@ fn list_paths<'a>(paths: impl Iterator<Item = &'a String>) -> String {
 
 pub fn image_size(size: u64, limit: ByteSize) -> Outcome {
     if size <= limit.0 {
-        Outcome::pass(format!("{} (limit {limit})", ByteSize(size)))
+        Outcome::pass(format!("{} of uncompressed layers (limit {limit})", ByteSize(size)))
     } else {
-        Outcome::fail(format!("the image is {}, over this step's limit of {limit}", ByteSize(size)))
+        Outcome::fail(format!("the image's layers add up to {} uncompressed, over this step's limit of {limit}", ByteSize(size)))
     }
 }
 
@@ -437,7 +437,7 @@ mod tests {
     fn sizes_over_the_limit_fail() {
         assert_eq!(image_size(1_934_792, ByteSize(20_000_000)).status, Status::Pass);
         let o = image_size(75_740_424, ByteSize(20_000_000));
-        assert!(o.message.contains("75.7 MB, over this step's limit of 20.0 MB"), "{}", o.message);
+        assert!(o.message.contains("75.7 MB uncompressed, over this step's limit of 20.0 MB"), "{}", o.message);
     }
 
     #[test]

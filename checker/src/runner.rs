@@ -266,9 +266,8 @@ impl Run<'_, '_> {
         let report = &self.staged.report;
         self.set(|k| matches!(k, Kind::Context { .. }), |_| rules::context(report, &unguarded));
 
-        let is_static = |k: &Kind| {
-            matches!(k, Kind::BaseImagePinned {} | Kind::Workdir {} | Kind::CopyNotAdd {} | Kind::MinStages { .. })
-        };
+        // The Dockerfile checks; the context check (also static) is done above.
+        let is_static = |k: &Kind| k.is_static() && !matches!(k, Kind::Context { .. });
         if let Ok(df) = parsed {
             self.set(is_static, |k| match k {
                 Kind::BaseImagePinned {} => rules::base_image_pinned(df),
@@ -291,7 +290,7 @@ impl Run<'_, '_> {
         }
         let mut facts = facts;
         if !facts.build_ok {
-            let needs_image = |k: &Kind| !is_static(k) && !matches!(k, Kind::Build {} | Kind::Context { .. });
+            let needs_image = |k: &Kind| !k.is_static() && !matches!(k, Kind::Build {});
             self.set(needs_image, |_| Outcome::blocked(&build_id));
             return Ok(facts);
         }
