@@ -278,7 +278,7 @@ impl Run<'_, '_> {
             });
         }
 
-        let facts = self.build()?;
+        let mut facts = self.build()?;
         let build_id = self.id_of(|k| matches!(k, Kind::Build {})).unwrap_or_else(|| "image-builds".into());
         if let Err(e) = parsed {
             let outcome = if facts.build_ok {
@@ -288,7 +288,6 @@ impl Run<'_, '_> {
             };
             self.set(is_static, |_| outcome.clone());
         }
-        let mut facts = facts;
         if !facts.build_ok {
             let needs_image = |k: &Kind| !k.is_static() && !matches!(k, Kind::Build {});
             self.set(needs_image, |_| Outcome::blocked(&build_id));

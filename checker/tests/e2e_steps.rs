@@ -110,3 +110,18 @@ fn a_cold_build_gives_the_source_only_rebuild_ratio() {
     assert!(message.contains("% of the first build's"), "{message}");
     assert_nothing_left(report["run_id"].as_str().unwrap());
 }
+
+#[test]
+fn any_context_with_its_own_dockerfile_is_checked_against_a_step() {
+    require_docker();
+    // The learner's step-6 folder, built with the solution's Dockerfile given by --file.
+    let root = common::root();
+    let context = root.join("steps/step-6");
+    let dockerfile = root.join("steps/step-6/solution/Dockerfile");
+    let (code, report) = run_json(&["step-6", "--context", context.to_str().unwrap(), "--file", dockerfile.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["source"], "context");
+    assert!(report["dockerfile"].as_str().unwrap().ends_with("steps/step-6/solution/Dockerfile"), "{report:#}");
+    assert_eq!(report["image"]["context_files"], 5, "the solution/ folder is not part of the context: .dockerignore keeps it out");
+    assert_nothing_left(report["run_id"].as_str().unwrap());
+}
