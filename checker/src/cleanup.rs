@@ -14,7 +14,8 @@ struct Registry {
     dirs: Vec<PathBuf>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry { containers: Vec::new(), images: Vec::new(), dirs: Vec::new() });
+static REGISTRY: Mutex<Registry> =
+    Mutex::new(Registry { containers: Vec::new(), images: Vec::new(), dirs: Vec::new() });
 
 fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     // A poisoned lock still holds a usable list: cleaning up matters more than the panic.

@@ -54,8 +54,7 @@ impl IgnoreRules {
 
     /// Whether the relative path `rel` (with `/` separators) stays out of the context.
     pub fn excludes(&self, rel: &str) -> bool {
-        let parents: Vec<&str> =
-            rel.match_indices('/').map(|(i, _)| &rel[..i]).chain(std::iter::once(rel)).collect();
+        let parents: Vec<&str> = rel.match_indices('/').map(|(i, _)| &rel[..i]).chain(std::iter::once(rel)).collect();
         let mut excluded = false;
         for (glob, exception) in &self.rules {
             if parents.iter().any(|p| glob.is_match(p)) {
@@ -68,11 +67,7 @@ impl IgnoreRules {
 
 /// Docker cleans each pattern like a path: no leading `/` or `./`, no trailing `/`.
 fn clean(pattern: &str) -> String {
-    pattern
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect::<Vec<_>>()
-        .join("/")
+    pattern.split('/').filter(|part| !part.is_empty() && *part != ".").collect::<Vec<_>>().join("/")
 }
 
 /// What a build context sends to the engine.
@@ -110,7 +105,8 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged
         Some(path) => IgnoreRules::parse(&fs::read_to_string(path).context("cannot read .dockerignore")?)?,
         None => IgnoreRules::parse("")?,
     };
-    let dir = tempfile::Builder::new().prefix("checker-context-").tempdir().context("cannot create a temporary folder")?;
+    let dir =
+        tempfile::Builder::new().prefix("checker-context-").tempdir().context("cannot create a temporary folder")?;
     let mut report = ContextReport::default();
     let watched: Vec<String> = watch.iter().map(|w| clean(w)).collect();
     for (rel, src) in &files {
@@ -169,11 +165,7 @@ fn collect(root: &Path, skip: &[&str], files: &mut BTreeMap<String, PathBuf>) ->
 /// learner's first local `cargo build`.
 pub fn unguarded(dir: &Path, paths: &[String]) -> Result<Vec<String>> {
     let rules = IgnoreRules::read(dir)?;
-    Ok(paths
-        .iter()
-        .filter(|p| !rules.excludes(&format!("{}/checker-probe", clean(p))))
-        .cloned()
-        .collect())
+    Ok(paths.iter().filter(|p| !rules.excludes(&format!("{}/checker-probe", clean(p)))).cloned().collect())
 }
 
 #[cfg(test)]

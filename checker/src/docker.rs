@@ -180,7 +180,8 @@ impl Docker {
 
     pub fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
         let out = self.output(&["image", "inspect", image])?;
-        let mut list: Vec<ImageInfo> = serde_json::from_str(&out).context("unexpected `docker image inspect` output")?;
+        let mut list: Vec<ImageInfo> =
+            serde_json::from_str(&out).context("unexpected `docker image inspect` output")?;
         list.pop().ok_or_else(|| anyhow!("`docker image inspect {image}` returned nothing"))
     }
 
@@ -191,7 +192,9 @@ impl Docker {
         let out = self.output(&["history", "--no-trunc", "--human=false", "--format", "{{.Size}}", image])?;
         out.lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| l.trim().parse::<u64>().with_context(|| format!("unexpected layer size `{l}` from docker history")))
+            .map(|l| {
+                l.trim().parse::<u64>().with_context(|| format!("unexpected layer size `{l}` from docker history"))
+            })
             .sum()
     }
 
@@ -199,16 +202,17 @@ impl Docker {
     pub fn run_detached(&self, image: &str, name: &str, run_label: &str, port: u16) -> Result<String> {
         let label = format!("{LABEL}.run={run_label}");
         let publish = format!("127.0.0.1::{port}");
-        let out = self.output(&["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish, image])?;
+        let out =
+            self.output(&["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish, image])?;
         Ok(out.trim().to_string())
     }
 
     /// The host port that container port `port`/tcp is published on.
     pub fn host_port(&self, container: &str, port: u16) -> Result<u16> {
         let out = self.output(&["port", container, &format!("{port}/tcp")])?;
-        out.lines()
-            .find_map(|l| l.trim().rsplit(':').next()?.parse().ok())
-            .ok_or_else(|| anyhow!("docker did not publish port {port} of the container (`docker port` said: {})", out.trim()))
+        out.lines().find_map(|l| l.trim().rsplit(':').next()?.parse().ok()).ok_or_else(|| {
+            anyhow!("docker did not publish port {port} of the container (`docker port` said: {})", out.trim())
+        })
     }
 
     pub fn state(&self, container: &str) -> Result<ContainerState> {
@@ -298,8 +302,18 @@ impl Docker {
         let label = format!("{LABEL}.run={run_label}");
         // An entrypoint is required by `create` for an image with neither CMD nor
         // ENTRYPOINT; it never runs.
-        let out =
-            self.output(&["create", "--name", name, "--label", LABEL, "--label", &label, "--entrypoint", "/checker-never-runs", image])?;
+        let out = self.output(&[
+            "create",
+            "--name",
+            name,
+            "--label",
+            LABEL,
+            "--label",
+            &label,
+            "--entrypoint",
+            "/checker-never-runs",
+            image,
+        ])?;
         Ok(out.trim().to_string())
     }
 

@@ -24,9 +24,17 @@ pub struct Stage {
 /// The instructions the checks look at.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    Workdir { path: String, line: usize },
+    Workdir {
+        path: String,
+        line: usize,
+    },
     /// COPY or ADD; `from` is the `--from` stage or image, `None` for the build context.
-    Copy { add: bool, from: Option<String>, sources: Vec<String>, line: usize },
+    Copy {
+        add: bool,
+        from: Option<String>,
+        sources: Vec<String>,
+        line: usize,
+    },
 }
 
 /// A rule violation at a line of the Dockerfile.
@@ -56,9 +64,10 @@ impl Dockerfile {
                     .instructions
                     .iter()
                     .filter_map(|i| match i {
-                        Instruction::Workdir(w) => {
-                            Some(Step::Workdir { path: w.arguments.value.to_string(), line: line_of(w.workdir.span.start) })
-                        }
+                        Instruction::Workdir(w) => Some(Step::Workdir {
+                            path: w.arguments.value.to_string(),
+                            line: line_of(w.workdir.span.start),
+                        }),
                         Instruction::Copy(c) => Some(Step::Copy {
                             add: false,
                             from: flag(&c.options, "from"),
@@ -128,7 +137,9 @@ impl Dockerfile {
                 .or(inherited);
             let problem = match &workdir {
                 None => "copies the build context with no WORKDIR set: the files land in /".to_string(),
-                Some((p, _)) if p.trim_end_matches('/').is_empty() => "sets WORKDIR to /, the filesystem's root".to_string(),
+                Some((p, _)) if p.trim_end_matches('/').is_empty() => {
+                    "sets WORKDIR to /, the filesystem's root".to_string()
+                }
                 Some((p, _)) if !p.starts_with('/') && !p.starts_with('$') => {
                     format!("sets a relative WORKDIR `{p}`: it depends on the base image's own WORKDIR")
                 }
@@ -272,7 +283,10 @@ mod tests {
     #[test]
     fn heredocs_flags_and_continuations_parse() {
         let d = df("FROM rust:1 AS b\nRUN <<EOF\necho hi\nEOF\nCOPY --chmod=0555 --from=b \\\n  /a /b\n");
-        assert_eq!(d.stages[0].steps, [Step::Copy { add: false, from: Some("b".into()), sources: vec!["/a".into()], line: 5 }]);
+        assert_eq!(
+            d.stages[0].steps,
+            [Step::Copy { add: false, from: Some("b".into()), sources: vec!["/a".into()], line: 5 }]
+        );
     }
 
     #[test]

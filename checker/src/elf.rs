@@ -47,13 +47,14 @@ fn read<Elf: FileHeader<Endian = object::Endianness>>(data: &[u8]) -> Result<Lin
     // Names come from the section table; a binary stripped of it still counts its needs.
     let mut needed = Vec::new();
     if let Ok(sections) = header.sections(endian, data)
-        && let Ok(Some((entries, link))) = sections.dynamic(endian, data) {
-            let strings = sections.strings(endian, data, link).unwrap_or_default();
-            for d in entries.iter().filter(|d| d.tag32(endian) == Some(elf::DT_NEEDED)) {
-                let name = d.string(endian, strings).map(|s| String::from_utf8_lossy(s).into_owned());
-                needed.push(name.unwrap_or_else(|_| "(unnamed library)".into()));
-            }
+        && let Ok(Some((entries, link))) = sections.dynamic(endian, data)
+    {
+        let strings = sections.strings(endian, data, link).unwrap_or_default();
+        for d in entries.iter().filter(|d| d.tag32(endian) == Some(elf::DT_NEEDED)) {
+            let name = d.string(endian, strings).map(|s| String::from_utf8_lossy(s).into_owned());
+            needed.push(name.unwrap_or_else(|_| "(unnamed library)".into()));
         }
+    }
     while needed.len() < needed_offsets {
         needed.push("(unnamed library)".into());
     }

@@ -12,6 +12,7 @@ use checker::manifest::{self, Manifest};
 use checker::report::Status;
 use checker::runner::{self, Source, Target};
 use checker::state::{self, LastResult};
+use checker::watch;
 
 #[derive(Parser)]
 #[command(
@@ -19,7 +20,7 @@ use checker::state::{self, LastResult};
     version,
     about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
     override_usage = "checker [OPTIONS] <STEP>\n       checker list\n       checker hint <STEP>",
-    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)",
+    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -50,6 +51,9 @@ struct CheckArgs {
     /// Build without the layer cache (measures a cold build).
     #[arg(long)]
     no_cache: bool,
+    /// Check again whenever a file of the build context changes (Ctrl-C to stop).
+    #[arg(long)]
+    watch: bool,
 }
 
 #[derive(Subcommand)]
@@ -89,7 +93,11 @@ fn main() -> ExitCode {
 fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(dir) = explicit {
         if !dir.join(manifest::FILE_NAME).is_file() {
-            bail!("{} holds no {}: point --workshop (or CHECKER_WORKSHOP) at the workshop's root folder", dir.display(), manifest::FILE_NAME);
+            bail!(
+                "{} holds no {}: point --workshop (or CHECKER_WORKSHOP) at the workshop's root folder",
+                dir.display(),
+                manifest::FILE_NAME
+            );
         }
         return Ok(dir.to_path_buf());
     }
@@ -118,7 +126,13 @@ fn run(cli: &Cli) -> Result<u8> {
                 let hint = serde_json::json!({ "step": step.id, "hint": step.hint.trim(), "book": manifest.book_link(&step.book) });
                 println!("{}", serde_json::to_string_pretty(&hint)?);
             } else {
-                println!("{} — {}\n\n{}\n\nThe chapter: {}", step.id, step.title, step.hint.trim(), manifest.book_link(&step.book));
+                println!(
+                    "{} — {}\n\n{}\n\nThe chapter: {}",
+                    step.id,
+                    step.title,
+                    step.hint.trim(),
+                    manifest.book_link(&step.book)
+                );
             }
             Ok(0)
         }
@@ -144,9 +158,10 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         (None, false) => (Source::Learner, vec![step_dir], vec!["solution"], step.dir.clone()),
     };
     if let Some(file) = &args.file
-        && !file.is_file() {
-            bail!("--file {}: no such file", file.display());
-        }
+        && !file.is_file()
+    {
+        bail!("--file {}: no such file", file.display());
+    }
     let dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
     let target = Target { manifest, step, source, layers, skip, dockerfile, label };
     let options = runner::Options {
@@ -154,7 +169,34 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         progress: cli.format == Format::Human && std::io::stderr().is_terminal(),
         log_dir: root.join(".checker").join("logs"),
     };
-    let mut report = runner::run(&target, &options)?;
+    if !args.watch {
+        return check_once(cli, root, &target, &options, state_path);
+    }
+    // Like `rustlings watch`: a save in the editor starts the next check. A run that
+    // cannot check (no Dockerfile yet, say) is reported and the watch goes on.
+    let mut watched = target.layers.clone();
+    watched.extend(target.dockerfile.clone());
+    let mut last = None;
+    loop {
+        let now = watch::fingerprint(&watched);
+        if last.as_ref() != Some(&now) {
+            last = Some(now);
+            if cli.format == Format::Human {
+                let _ = console::Term::stdout().clear_screen();
+            }
+            if let Err(e) = check_once(cli, root, &target, &options, state_path) {
+                eprintln!("error: {e:#}");
+            }
+            eprintln!("\nwatching {} for changes (Ctrl-C to stop)…", target.label);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// Checks once, prints the report, records the learner's result; returns the exit code.
+fn check_once(cli: &Cli, root: &Path, target: &Target<'_>, options: &runner::Options, state_path: &Path) -> Result<u8> {
+    let (manifest, step, source) = (target.manifest, target.step, target.source);
+    let mut report = runner::run(target, options)?;
     if let Ok(inside) = Path::new(&report.dockerfile).strip_prefix(root) {
         report.dockerfile = inside.display().to_string();
     }

@@ -114,7 +114,11 @@ impl Kind {
     pub fn is_static(&self) -> bool {
         matches!(
             self,
-            Kind::BaseImagePinned {} | Kind::Workdir {} | Kind::CopyNotAdd {} | Kind::MinStages { .. } | Kind::Context { .. }
+            Kind::BaseImagePinned {}
+                | Kind::Workdir {}
+                | Kind::CopyNotAdd {}
+                | Kind::MinStages { .. }
+                | Kind::Context { .. }
         )
     }
 }
@@ -137,9 +141,8 @@ impl std::str::FromStr for ByteSize {
         let t = text.trim();
         let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let num: f64 = num
-            .parse()
-            .map_err(|_| format!("`{text}` is not a size: write a number and a unit, e.g. \"150 MB\""))?;
+        let num: f64 =
+            num.parse().map_err(|_| format!("`{text}` is not a size: write a number and a unit, e.g. \"150 MB\""))?;
         let factor = match unit.trim() {
             "B" | "" => 1.0,
             "kB" | "KB" => 1e3,
@@ -206,7 +209,9 @@ impl Manifest {
                     bail!("step `{}` names the check `{id}`, which has no [checks.{id}] table", step.id);
                 }
                 if !introduced.insert(id.as_str()) {
-                    bail!("check `{id}` is introduced by two steps: checks accumulate, so list it only in the first step that needs it");
+                    bail!(
+                        "check `{id}` is introduced by two steps: checks accumulate, so list it only in the first step that needs it"
+                    );
                 }
             }
         }
@@ -218,7 +223,8 @@ impl Manifest {
             if !has(|k| matches!(k, Kind::Build {})) && kinds.iter().any(|k| !k.is_static()) {
                 bail!("step `{}` has checks that need the image but no `build` check", step.id);
             }
-            if has(|k| matches!(k, Kind::ProcessUid {} | Kind::Stop { .. })) && !has(|k| matches!(k, Kind::Http { .. })) {
+            if has(|k| matches!(k, Kind::ProcessUid {} | Kind::Stop { .. })) && !has(|k| matches!(k, Kind::Http { .. }))
+            {
                 bail!("step `{}` checks a running container but has no `http` check to start it", step.id);
             }
         }
@@ -253,11 +259,7 @@ impl Manifest {
     /// The checks step `step` runs: those of every step up to and including it, in order.
     pub fn checks_for(&self, step: &Step) -> Vec<(&str, &Check)> {
         let upto = self.steps.iter().position(|s| s.id == step.id).map_or(0, |i| i + 1);
-        self.steps[..upto]
-            .iter()
-            .flat_map(|s| s.checks.iter())
-            .map(|id| (id.as_str(), &self.checks[id]))
-            .collect()
+        self.steps[..upto].iter().flat_map(|s| s.checks.iter()).map(|id| (id.as_str(), &self.checks[id])).collect()
     }
 
     /// The book URL of a page such as `step-5.html` or `checks/image-size.html`.
@@ -378,8 +380,9 @@ fix = "f"
             .replace("checks = [SWAP]", r#"checks = ["image-size"]"#);
         let err = Manifest::parse(&no_build).unwrap_err();
         assert!(err.to_string().contains("step `step-1` has checks that need the image but no `build` check"), "{err}");
-        let no_http = format!("{MINIMAL}\n[checks.uid]\nkind = \"process-uid\"\ntitle = \"u\"\nwhy = \"w\"\nfix = \"f\"\n")
-            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "uid"]"#);
+        let no_http =
+            format!("{MINIMAL}\n[checks.uid]\nkind = \"process-uid\"\ntitle = \"u\"\nwhy = \"w\"\nfix = \"f\"\n")
+                .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "uid"]"#);
         let err = Manifest::parse(&no_http).unwrap_err();
         assert!(err.to_string().contains("has no `http` check"), "{err}");
     }

@@ -132,7 +132,9 @@ impl Report {
                     let _ = writeln!(out, "  {mark} {id}{pad}  {}", c.title);
                     let at = c.line.map(|l| format!(" (Dockerfile line {l})")).unwrap_or_default();
                     let rest = " ".repeat(indent.len() + 6);
-                    for (label, text) in [("seen:", format!("{}{at}", c.message)), ("why: ", c.why.clone()), ("fix: ", c.hint.clone())] {
+                    for (label, text) in
+                        [("seen:", format!("{}{at}", c.message)), ("why: ", c.why.clone()), ("fix: ", c.hint.clone())]
+                    {
                         let _ = writeln!(out, "{}", wrap(&format!("{indent}{} ", style(label).bold()), &rest, &text));
                     }
                     let _ = writeln!(out, "{indent}{} {}", style("see: ").bold(), c.book);
@@ -197,7 +199,11 @@ mod tests {
             dockerfile: "steps/step-5/Dockerfile".into(),
             passed,
             checks,
-            image: ImageReport { size_bytes: Some(75_740_424), size_limit_bytes: 150_000_000, ..ImageReport::default() },
+            image: ImageReport {
+                size_bytes: Some(75_740_424),
+                size_limit_bytes: 150_000_000,
+                ..ImageReport::default()
+            },
             build_log: Some(".checker/logs/step-5.build.log".into()),
             book: "http://book/step-5.html".into(),
         }
@@ -205,7 +211,11 @@ mod tests {
 
     #[test]
     fn json_has_the_documented_fields() {
-        let r = report(vec![result("image-builds", Status::Pass), result("multi-stage", Status::Fail), result("image-size", Status::Skip)]);
+        let r = report(vec![
+            result("image-builds", Status::Pass),
+            result("multi-stage", Status::Fail),
+            result("image-size", Status::Skip),
+        ]);
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["passed"], false);
@@ -227,16 +237,24 @@ mod tests {
     #[test]
     fn human_output_explains_failures_and_summarises() {
         console::set_colors_enabled(false);
-        let r = report(vec![result("image-builds", Status::Pass), result("multi-stage", Status::Fail), result("image-size", Status::Skip)]);
+        let r = report(vec![
+            result("image-builds", Status::Pass),
+            result("multi-stage", Status::Fail),
+            result("image-size", Status::Skip),
+        ]);
         let text = r.to_human(200);
         assert!(text.contains("✓ image-builds"), "{text}");
         assert!(text.contains("✗ multi-stage"), "{text}");
         assert!(text.contains("seen: seen for multi-stage (Dockerfile line 7)"), "{text}");
-        for part in ["why:  why multi-stage", "fix:  fix for multi-stage", "see:  http://book/checks/multi-stage.html"] {
+        for part in ["why:  why multi-stage", "fix:  fix for multi-stage", "see:  http://book/checks/multi-stage.html"]
+        {
             assert!(text.contains(part), "{part} in {text}");
         }
         assert!(text.contains("skipped: seen for image-size"), "{text}");
-        assert!(text.contains("NOT YET step-5: 1 passed, 1 failed, 1 skipped, image 75.7 MB (limit 150.0 MB)"), "{text}");
+        assert!(
+            text.contains("NOT YET step-5: 1 passed, 1 failed, 1 skipped, image 75.7 MB (limit 150.0 MB)"),
+            "{text}"
+        );
         assert!(text.contains("checker hint step-5"), "{text}");
         let narrow = r.to_human(60);
         // The explanations (indented under the check id) wrap; links never break.

@@ -48,8 +48,9 @@ pub fn context(report: &ContextReport, unguarded: &[String]) -> Outcome {
     let sent = format!("{} files, {}", report.files, ByteSize(report.bytes));
     if !report.offenders.is_empty() {
         let list: Vec<_> = report.offenders.iter().map(|(p, b)| format!("{p} ({})", ByteSize(*b))).collect();
-        return Outcome::fail(format!("the context sends {} to the engine ({sent} in all)", list.join(" and ")))
-            .hint(format!("List {} in .dockerignore at the root of the build context.", list_paths(report.offenders.keys())));
+        return Outcome::fail(format!("the context sends {} to the engine ({sent} in all)", list.join(" and "))).hint(
+            format!("List {} in .dockerignore at the root of the build context.", list_paths(report.offenders.keys())),
+        );
     }
     if !unguarded.is_empty() {
         return Outcome::fail(format!(
@@ -69,7 +70,10 @@ pub fn image_size(size: u64, limit: ByteSize) -> Outcome {
     if size <= limit.0 {
         Outcome::pass(format!("{} of uncompressed layers (limit {limit})", ByteSize(size)))
     } else {
-        Outcome::fail(format!("the image's layers add up to {} uncompressed, over this step's limit of {limit}", ByteSize(size)))
+        Outcome::fail(format!(
+            "the image's layers add up to {} uncompressed, over this step's limit of {limit}",
+            ByteSize(size)
+        ))
     }
 }
 
@@ -107,7 +111,9 @@ pub fn exec_entrypoint(config: &ImageConfig) -> Outcome {
             sh,
             rest.join(" ")
         ))
-        .hint("Write the ENTRYPOINT as a JSON array, e.g. `ENTRYPOINT [\"/server\"]`: then the server itself is PID 1."),
+        .hint(
+            "Write the ENTRYPOINT as a JSON array, e.g. `ENTRYPOINT [\"/server\"]`: then the server itself is PID 1.",
+        ),
         Some(argv) => Outcome::pass(format!("ENTRYPOINT {}", json(argv))),
     }
 }
@@ -177,10 +183,8 @@ pub fn files_present(names: &[String], patterns: &[String]) -> anyhow::Result<Ve
         set.add(globset::Glob::new(p)?);
     }
     let set = set.build()?;
-    let mut found: Vec<(usize, &String)> = names
-        .iter()
-        .filter_map(|n| set.matches(n.trim_start_matches('/')).first().map(|&i| (i, n)))
-        .collect();
+    let mut found: Vec<(usize, &String)> =
+        names.iter().filter_map(|n| set.matches(n.trim_start_matches('/')).first().map(|&i| (i, n))).collect();
     found.sort_by_key(|(i, _)| *i);
     Ok(found.into_iter().map(|(_, n)| n.clone()).collect())
 }
@@ -257,7 +261,8 @@ fn logical_lines(dockerfile: &str) -> Vec<(usize, String)> {
 /// compiler error when the failing step was a cargo build.
 pub fn build_error(log: &str) -> String {
     // The engine's summary comes last; a step's own `#8 ERROR: …` line is the fallback.
-    let summary = |l: &&str| l.starts_with("ERROR:") || l.contains("failed to solve") || l.contains("failed to compute");
+    let summary =
+        |l: &&str| l.starts_with("ERROR:") || l.contains("failed to solve") || l.contains("failed to compute");
     let engine = log
         .lines()
         .rev()
@@ -276,12 +281,18 @@ pub fn build_error(log: &str) -> String {
 pub fn diagnose_build(log: &str) -> Option<String> {
     let has = |s: &str| log.contains(s);
     if has("file with no instructions") || has("no build stage in current context") {
-        return Some("The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into());
+        return Some(
+            "The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into(),
+        );
     }
     if let Some(word) = log.lines().find_map(|l| l.split("unknown instruction: ").nth(1)) {
-        return Some(format!("`{}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…).", word.trim()));
+        return Some(format!(
+            "`{}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…).",
+            word.trim()
+        ));
     }
-    if has("failed to do request") || has("pull access denied") || has("manifest unknown") || has("not found: manifest") {
+    if has("failed to do request") || has("pull access denied") || has("manifest unknown") || has("not found: manifest")
+    {
         let image = log
             .lines()
             .find_map(|l| l.split("load metadata for ").nth(1))
@@ -297,7 +308,8 @@ pub fn diagnose_build(log: &str) -> Option<String> {
     if has("cannot update the lock file") || (has("lock file") && has("--locked")) {
         return Some("Cargo.lock does not match Cargo.toml, and --locked forbids changing it: copy Cargo.lock next to Cargo.toml, or run `cargo update --workspace` locally and copy the new lock file.".into());
     }
-    if log.lines().map(strip_step_prefix).any(|l| l.starts_with("error[") || l.starts_with("error: could not compile")) {
+    if log.lines().map(strip_step_prefix).any(|l| l.starts_with("error[") || l.starts_with("error: could not compile"))
+    {
         return Some("The Rust compiler rejected the source: fix the error it reports (file and line are in the log above) in src/.".into());
     }
     None
@@ -309,7 +321,10 @@ pub fn telling_lines(log: &str, n: usize) -> String {
         .lines()
         .filter(|l| {
             let rest = strip_step_prefix(l);
-            !(l.trim().is_empty() || rest.starts_with("sha256:") || rest.starts_with("DONE") || rest.starts_with("transferring"))
+            !(l.trim().is_empty()
+                || rest.starts_with("sha256:")
+                || rest.starts_with("DONE")
+                || rest.starts_with("transferring"))
         })
         .collect();
     keep[keep.len().saturating_sub(n)..].join("\n")
@@ -322,9 +337,10 @@ fn strip_step_prefix(line: &str) -> &str {
     if rest.starts_with('#') {
         for _ in 0..2 {
             if let Some((word, tail)) = rest.split_once(' ')
-                && (word.starts_with('#') || word.parse::<f64>().is_ok()) {
-                    rest = tail.trim_start();
-                }
+                && (word.starts_with('#') || word.parse::<f64>().is_ok())
+            {
+                rest = tail.trim_start();
+            }
         }
     }
     rest
@@ -350,7 +366,9 @@ pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, execut
         return "USER names a user that does not exist in the image (scratch has no /etc/passwd): use numbers, e.g. USER 10001:10001.".into();
     }
     if text.contains("exec format error") {
-        return format!("{exe} cannot be executed here: it was built for another CPU architecture, or it is a script without a #! line.");
+        return format!(
+            "{exe} cannot be executed here: it was built for another CPU architecture, or it is a script without a #! line."
+        );
     }
     if text.contains("/bin/sh") && (text.contains("no such file") || code == 127) {
         return "The image runs its command through /bin/sh (shell form), and the image has no shell — scratch has none. Use the exec form: CMD [\"/server\"].".into();
@@ -391,8 +409,14 @@ mod tests {
     #[test]
     fn the_executable_is_found_in_entrypoint_cmd_and_shell_strings() {
         assert_eq!(executable(&config(Some(&["/server"]), Some(&["--flag"]), "")).as_deref(), Some("/server"));
-        assert_eq!(executable(&config(None, Some(&["./target/release/server"]), "/app")).as_deref(), Some("/app/target/release/server"));
-        assert_eq!(executable(&config(None, Some(&["/bin/sh", "-c", "RUST_LOG=x exec /app/server"]), "")).as_deref(), Some("/app/server"));
+        assert_eq!(
+            executable(&config(None, Some(&["./target/release/server"]), "/app")).as_deref(),
+            Some("/app/target/release/server")
+        );
+        assert_eq!(
+            executable(&config(None, Some(&["/bin/sh", "-c", "RUST_LOG=x exec /app/server"]), "")).as_deref(),
+            Some("/app/server")
+        );
         assert_eq!(executable(&config(None, Some(&["server"]), "")).as_deref(), Some("server"));
         assert_eq!(executable(&config(None, None, "")), None);
     }
@@ -409,7 +433,9 @@ mod tests {
 
     #[test]
     fn root_users_are_recognised() {
-        for (user, ok) in [("", false), ("root", false), ("0", false), ("0:0", false), ("10001:10001", true), ("app", true)] {
+        for (user, ok) in
+            [("", false), ("root", false), ("0", false), ("0:0", false), ("10001:10001", true), ("app", true)]
+        {
             let c = ImageConfig { user: user.into(), ..ImageConfig::default() };
             assert_eq!(user_not_root(&c).status == Status::Pass, ok, "USER {user:?}");
         }
@@ -457,11 +483,24 @@ mod tests {
 
     #[test]
     fn build_failures_get_a_specific_fix() {
-        assert!(diagnose_build("#3 ERROR: failed to solve: file with no instructions").unwrap().contains("no instructions yet"));
-        assert!(diagnose_build("dockerfile parse error line 2: unknown instruction: FORM").unwrap().contains("`FORM` is not"));
-        let pull = "#3 [internal] load metadata for docker.io/library/rust:latest\n#3 ERROR: failed to do request: Head ...";
+        assert!(
+            diagnose_build("#3 ERROR: failed to solve: file with no instructions")
+                .unwrap()
+                .contains("no instructions yet")
+        );
+        assert!(
+            diagnose_build("dockerfile parse error line 2: unknown instruction: FORM")
+                .unwrap()
+                .contains("`FORM` is not")
+        );
+        let pull =
+            "#3 [internal] load metadata for docker.io/library/rust:latest\n#3 ERROR: failed to do request: Head ...";
         assert!(diagnose_build(pull).unwrap().contains("could not fetch docker.io/library/rust:latest"));
-        assert!(diagnose_build("failed to compute cache key: \"/srcs\": not found").unwrap().contains("not in the build context"));
+        assert!(
+            diagnose_build("failed to compute cache key: \"/srcs\": not found")
+                .unwrap()
+                .contains("not in the build context")
+        );
         assert!(diagnose_build("#9 4.21 error[E0425]: cannot find value").unwrap().contains("compiler rejected"));
         assert_eq!(diagnose_build("#5 RUN false\nERROR: exit code: 1"), None);
         assert_eq!(build_error("#8 ERROR: \"/src\" not found: not found\n------\n"), "\"/src\" not found: not found");
@@ -477,14 +516,28 @@ mod tests {
     fn the_engines_reason_is_kept_and_the_wrapping_dropped() {
         let e = "`docker run -d --name x img` failed: docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"/bin/sh\": stat /bin/sh: no such file or directory: unknown.";
         assert_eq!(engine_reason(e), "exec: \"/bin/sh\": stat /bin/sh: no such file or directory");
-        assert_eq!(engine_reason("docker: Error response from daemon: unable to find user app: no matching entries in passwd file."), "unable to find user app: no matching entries in passwd file");
+        assert_eq!(
+            engine_reason(
+                "docker: Error response from daemon: unable to find user app: no matching entries in passwd file."
+            ),
+            "unable to find user app: no matching entries in passwd file"
+        );
     }
 
     #[test]
     fn exits_are_diagnosed() {
-        assert!(diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None).contains("USER 10001:10001"));
-        assert!(diagnose_exit(127, false, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None).contains("no shell"));
-        assert!(diagnose_exit(1, false, "exec /server: no such file or directory", "", Some("/server")).contains("dynamically linked"));
+        assert!(
+            diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None)
+                .contains("USER 10001:10001")
+        );
+        assert!(
+            diagnose_exit(127, false, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None)
+                .contains("no shell")
+        );
+        assert!(
+            diagnose_exit(1, false, "exec /server: no such file or directory", "", Some("/server"))
+                .contains("dynamically linked")
+        );
         assert!(diagnose_exit(0, false, "", "", Some("/bin/true")).contains("exited successfully"));
     }
 

@@ -81,7 +81,8 @@ struct Names {
 
 impl Names {
     fn new(step: &str) -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let run = format!("{}-{:x}", std::process::id(), nanos % 0xffff_ffff_ffff);
         let step = step.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
         Self { image: format!("checker-local/{step}:{run}"), container: format!("checker-{step}-{run}"), run }
@@ -169,7 +170,8 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
     let checks_out: Vec<CheckResult> = checks
         .iter()
         .map(|(id, check)| {
-            let outcome = run.results.remove(*id).unwrap_or_else(|| Outcome::error("the checker did not evaluate this check"));
+            let outcome =
+                run.results.remove(*id).unwrap_or_else(|| Outcome::error("the checker did not evaluate this check"));
             attach(target.manifest, id, check, outcome)
         })
         .collect();
@@ -450,7 +452,10 @@ impl Run<'_, '_> {
             Kind::Http { port, path, timeout_secs } => Some((id.to_string(), *port, path.clone(), *timeout_secs)),
             _ => None,
         }) else {
-            bail!("the manifest asks for a running container but step {} has no `http` check to start it", self.target.step.id);
+            bail!(
+                "the manifest asks for a running container but step {} has no `http` check to start it",
+                self.target.step.id
+            );
         };
         let config = facts.info.as_ref().map(|i| i.config.clone()).unwrap_or_default();
         let name = self.names.container.clone();
@@ -466,32 +471,39 @@ impl Run<'_, '_> {
             return Ok(());
         }
         let uids = self.docker.process_uids(&name);
-        self.set(|k| matches!(k, Kind::ProcessUid {}), |_| match &uids {
-            Ok(list) if list.is_empty() => Outcome::error("docker top listed no process"),
-            Ok(list) => match list.iter().find(|(uid, _)| *uid == 0) {
-                Some((_, cmd)) => Outcome::fail(format!("`{cmd}` runs as uid 0 (root)")),
-                None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
+        self.set(
+            |k| matches!(k, Kind::ProcessUid {}),
+            |_| match &uids {
+                Ok(list) if list.is_empty() => Outcome::error("docker top listed no process"),
+                Ok(list) => match list.iter().find(|(uid, _)| *uid == 0) {
+                    Some((_, cmd)) => Outcome::fail(format!("`{cmd}` runs as uid 0 (root)")),
+                    None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
+                },
+                Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
             },
-            Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
-        });
+        );
         // Last: it ends the container.
         let docker = self.docker;
-        self.set(|k| matches!(k, Kind::Stop { .. }), |k| {
-            let Kind::Stop { within_secs } = k else { unreachable!() };
-            match docker.stop_within(&name, Duration::from_secs(*within_secs)) {
-                Ok(Some(took)) => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
-                Ok(None) => {
-                    let shell = config.entrypoint.as_ref().is_some_and(|e| e.first().is_some_and(|p| p.ends_with("sh")));
-                    let cause = if shell {
-                        "a shell is PID 1 and does not pass SIGTERM on"
-                    } else {
-                        "the process ignored SIGTERM (PID 1 gets no default signal handling)"
-                    };
-                    Outcome::fail(format!("still running {within_secs} s after SIGTERM: {cause}"))
+        self.set(
+            |k| matches!(k, Kind::Stop { .. }),
+            |k| {
+                let Kind::Stop { within_secs } = k else { unreachable!() };
+                match docker.stop_within(&name, Duration::from_secs(*within_secs)) {
+                    Ok(Some(took)) => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
+                    Ok(None) => {
+                        let shell =
+                            config.entrypoint.as_ref().is_some_and(|e| e.first().is_some_and(|p| p.ends_with("sh")));
+                        let cause = if shell {
+                            "a shell is PID 1 and does not pass SIGTERM on"
+                        } else {
+                            "the process ignored SIGTERM (PID 1 gets no default signal handling)"
+                        };
+                        Outcome::fail(format!("still running {within_secs} s after SIGTERM: {cause}"))
+                    }
+                    Err(e) => Outcome::error(format!("cannot send SIGTERM: {e}")),
                 }
-                Err(e) => Outcome::error(format!("cannot send SIGTERM: {e}")),
-            }
-        });
+            },
+        );
         cleanup::remove_container(self.docker, &name);
         Ok(())
     }
@@ -510,8 +522,13 @@ impl Run<'_, '_> {
         if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port) {
             let reason = rules::engine_reason(&e.to_string());
             return (
-                Outcome::fail(format!("the container did not start: {reason}"))
-                    .hint(self.diagnose(127, false, &reason, "", exe.as_deref())),
+                Outcome::fail(format!("the container did not start: {reason}")).hint(self.diagnose(
+                    127,
+                    false,
+                    &reason,
+                    "",
+                    exe.as_deref(),
+                )),
                 None,
             );
         }
@@ -541,21 +558,22 @@ impl Run<'_, '_> {
             }
             if polls % 3 == 1
                 && let Ok(state) = self.docker.state(name)
-                    && !state.running {
-                        let log = self.docker.logs_tail(name, 15);
-                        let hint = self.diagnose(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
-                        return (
-                            Outcome::fail(format!(
-                                "the container exited with code {} after {:.1} s{}",
-                                state.exit_code,
-                                started.elapsed().as_secs_f64(),
-                                if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
-                            ))
-                            .hint(hint)
-                            .details(format!("container log (last lines):\n{}", tail(&log, 15))),
-                            None,
-                        );
-                    }
+                && !state.running
+            {
+                let log = self.docker.logs_tail(name, 15);
+                let hint = self.diagnose(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
+                return (
+                    Outcome::fail(format!(
+                        "the container exited with code {} after {:.1} s{}",
+                        state.exit_code,
+                        started.elapsed().as_secs_f64(),
+                        if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
+                    ))
+                    .hint(hint)
+                    .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+                    None,
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
         let log = self.docker.logs_tail(name, 15);
@@ -615,18 +633,27 @@ impl Run<'_, '_> {
         let rebuilt = outcome.duration.as_secs_f64();
         facts.rebuild_seconds = outcome.success.then_some(rebuilt);
         let result = if !outcome.success {
-            Outcome::fail(format!("the rebuild after a change to {change} failed: {}", rules::build_error(&outcome.log)))
-                .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)))
+            Outcome::fail(format!(
+                "the rebuild after a change to {change} failed: {}",
+                rules::build_error(&outcome.log)
+            ))
+            .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)))
         } else {
             let deps = rules::compiled_dependencies(&outcome.log);
             let cold = rules::compiled_dependencies(&facts.build_log);
             let ratio = if cold.is_empty() {
                 "first build came from the layer cache: `--no-cache` measures the ratio".to_string()
             } else {
-                format!("{:.0}% of the first build's {:.1} s", 100.0 * rebuilt / facts.build_seconds, facts.build_seconds)
+                format!(
+                    "{:.0}% of the first build's {:.1} s",
+                    100.0 * rebuilt / facts.build_seconds,
+                    facts.build_seconds
+                )
             };
             if deps.is_empty() {
-                Outcome::pass(format!("rebuilt in {rebuilt:.1} s after a change to {change}, no dependency compiled ({ratio})"))
+                Outcome::pass(format!(
+                    "rebuilt in {rebuilt:.1} s after a change to {change}, no dependency compiled ({ratio})"
+                ))
             } else {
                 let shown: Vec<_> = deps.iter().take(4).cloned().collect();
                 Outcome::fail(format!(

@@ -6,10 +6,9 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{assert_nothing_left, check, docker_bin, require_docker, root, run_json};
+use common::{assert_nothing_left, check, require_docker, root, run_json};
 use serde_json::Value;
 
 /// A temporary build context: `steps/<step>` with its solution laid over it, then the
@@ -70,7 +69,11 @@ fn a_dockerfile_that_does_not_build() {
     let report = check_context("step-6", dir.path());
     let build = check(&report, "image-builds");
     assert_eq!(build["status"], "fail");
-    assert!(text(build).contains("error[E0425]: cannot find value `health`"), "names the compiler's error: {}", text(build));
+    assert!(
+        text(build).contains("error[E0425]: cannot find value `health`"),
+        "names the compiler's error: {}",
+        text(build)
+    );
     assert!(build["line"].as_u64().is_some(), "points at the failing Dockerfile line");
     for blocked in ["responds-on-port", "image-size", "static-binary", "dependency-cache"] {
         assert_eq!(check(&report, blocked)["blocked_by"], "image-builds", "{blocked}");
@@ -86,7 +89,10 @@ fn a_server_bound_to_127_0_0_1() {
     let responds = check(&report, "responds-on-port");
     assert_eq!(responds["status"], "fail");
     assert!(responds["message"].as_str().unwrap().contains("kept running"), "{}", text(responds));
-    assert!(responds["hint"].as_str().unwrap().contains("127.0.0.1") && responds["hint"].as_str().unwrap().contains("0.0.0.0"));
+    assert!(
+        responds["hint"].as_str().unwrap().contains("127.0.0.1")
+            && responds["hint"].as_str().unwrap().contains("0.0.0.0")
+    );
     assert!(responds["details"].as_str().unwrap().contains("listening on 127.0.0.1:3030"), "shows the server's log");
 }
 
@@ -98,7 +104,10 @@ fn a_container_that_exits_at_once() {
     let responds = check(&report, "responds-on-port");
     assert_eq!(responds["status"], "fail");
     assert!(responds["message"].as_str().unwrap().contains("exited with code 3"), "{}", text(responds));
-    assert!(responds["details"].as_str().unwrap().contains("missing configuration file"), "shows the container's last lines");
+    assert!(
+        responds["details"].as_str().unwrap().contains("missing configuration file"),
+        "shows the container's last lines"
+    );
     assert!(responds["hint"].as_str().unwrap().contains("exited with code 3"));
     assert_eq!(common::ids_with_status(&report, "fail"), ["responds-on-port"]);
 }
@@ -111,7 +120,11 @@ fn a_server_that_never_answers() {
     let report = check_context("step-1", dir.path());
     let responds = check(&report, "responds-on-port");
     assert_eq!(responds["status"], "fail");
-    assert!(responds["message"].as_str().unwrap().contains("nothing answered / on container port 3030 within 30 s"), "{}", text(responds));
+    assert!(
+        responds["message"].as_str().unwrap().contains("nothing answered / on container port 3030 within 30 s"),
+        "{}",
+        text(responds)
+    );
     assert!(responds["hint"].as_str().unwrap().contains("0.0.0.0:3030"));
     assert!(started.elapsed() < Duration::from_secs(120), "the timeout ends the wait");
 }
@@ -124,7 +137,10 @@ fn a_dynamically_linked_binary_in_scratch() {
     let elf = check(&report, "static-binary");
     assert_eq!(elf["status"], "fail");
     let msg = elf["message"].as_str().unwrap();
-    assert!(msg.contains("/server is dynamically linked") && msg.contains("libc.so.6") && msg.contains("ld-linux"), "{msg}");
+    assert!(
+        msg.contains("/server is dynamically linked") && msg.contains("libc.so.6") && msg.contains("ld-linux"),
+        "{msg}"
+    );
     let responds = check(&report, "responds-on-port");
     assert_eq!(responds["status"], "fail");
     assert!(responds["hint"].as_str().unwrap().contains("dynamically linked"), "{}", text(responds));
@@ -135,7 +151,11 @@ fn a_server_that_ignores_sigterm() {
     require_docker();
     let dir = context("step-8", None);
     // Without its handler the server is a PID 1 with no default signal actions.
-    patch_source(dir.path(), "axum::serve(listener, app)\n        .with_graceful_shutdown(shutdown())", "axum::serve(listener, app)");
+    patch_source(
+        dir.path(),
+        "axum::serve(listener, app)\n        .with_graceful_shutdown(shutdown())",
+        "axum::serve(listener, app)",
+    );
     let report = check_context("step-8", dir.path());
     assert_eq!(common::ids_with_status(&report, "fail"), ["graceful-stop"]);
     let stop = check(&report, "graceful-stop");
@@ -163,15 +183,8 @@ fn ctrl_c_removes_the_container_the_image_and_the_staged_context() {
         .env("TMPDIR", tmp.path())
         .spawn()
         .unwrap();
-    let prefix = format!("{}-", child.id());
-    let runs = |what: &[&str]| -> Vec<String> {
-        let out = Command::new(docker_bin())
-            .args(what)
-            .args(["--filter", "label=dev.workshop.checker", "--format", "{{.Label \"dev.workshop.checker.run\"}}"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&prefix)).map(str::to_string).collect()
-    };
+    let pid = child.id();
+    let runs = |what: &[&str]| common::runs_of(pid, what);
     // Wait until the container runs (the checker is then polling it), then interrupt.
     let deadline = Instant::now() + Duration::from_secs(120);
     while runs(&["ps", "-a"]).is_empty() {
@@ -179,15 +192,10 @@ fn ctrl_c_removes_the_container_the_image_and_the_staged_context() {
         assert!(child.try_wait().unwrap().is_none(), "the checker ended before its container ran");
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(unsafe { libc_kill(child.id() as i32, 2) }, 0, "SIGINT sent");
+    common::interrupt(pid);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "interrupted runs exit 130");
     assert!(runs(&["ps", "-a"]).is_empty(), "the container is gone");
     assert!(runs(&["images"]).is_empty(), "the image is gone");
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "the staged context is gone");
-}
-
-unsafe extern "C" {
-    #[link_name = "kill"]
-    fn libc_kill(pid: i32, sig: i32) -> i32;
 }

@@ -41,7 +41,11 @@ fn starting_point_fails(step: &str) {
     assert_eq!(code, 1, "{step}'s starting point: exit {code}\n{report:#}");
     assert_eq!(report["passed"], false);
     let expected = START_FAILS.iter().find(|(s, _)| *s == step).unwrap().1;
-    assert_eq!(ids_with_status(&report, "fail"), expected, "{step}'s starting point fails on its own lesson:\n{report:#}");
+    assert_eq!(
+        ids_with_status(&report, "fail"),
+        expected,
+        "{step}'s starting point fails on its own lesson:\n{report:#}"
+    );
     let manifest = Manifest::load(&common::root().join(FILE_NAME)).unwrap();
     // A step's lesson: the checks it introduces, and the size check when it lowers the limit.
     let index = manifest.steps.iter().position(|s| s.id == step).unwrap();
@@ -118,10 +122,14 @@ fn any_context_with_its_own_dockerfile_is_checked_against_a_step() {
     let root = common::root();
     let context = root.join("steps/step-6");
     let dockerfile = root.join("steps/step-6/solution/Dockerfile");
-    let (code, report) = run_json(&["step-6", "--context", context.to_str().unwrap(), "--file", dockerfile.to_str().unwrap()]);
+    let (code, report) =
+        run_json(&["step-6", "--context", context.to_str().unwrap(), "--file", dockerfile.to_str().unwrap()]);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["source"], "context");
     assert!(report["dockerfile"].as_str().unwrap().ends_with("steps/step-6/solution/Dockerfile"), "{report:#}");
-    assert_eq!(report["image"]["context_files"], 5, "the solution/ folder is not part of the context: .dockerignore keeps it out");
+    assert_eq!(
+        report["image"]["context_files"], 5,
+        "the solution/ folder is not part of the context: .dockerignore keeps it out"
+    );
     assert_nothing_left(report["run_id"].as_str().unwrap());
 }

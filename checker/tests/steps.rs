@@ -23,7 +23,9 @@ fn without_todo(text: &str) -> String {
     let mut in_todo = false;
     let lines: Vec<&str> = text.lines().collect();
     for (i, line) in lines.iter().enumerate() {
-        if line.starts_with("# TODO step") || (line.starts_with("# ====") && lines.get(i + 1).is_some_and(|n| n.starts_with("# TODO step"))) {
+        if line.starts_with("# TODO step")
+            || (line.starts_with("# ====") && lines.get(i + 1).is_some_and(|n| n.starts_with("# TODO step")))
+        {
             in_todo = true;
         }
         if in_todo {
@@ -51,11 +53,23 @@ fn every_step_has_its_folder_a_todo_block_and_a_solution() {
         }
         assert!(root.join(&step.solution).join("Dockerfile").is_file(), "{} has no solution Dockerfile", step.id);
         let text = read(&dir.join("Dockerfile"));
-        assert!(text.contains(&format!("# TODO step {n}:")), "{}'s Dockerfile states its task in a TODO block", step.id);
+        assert!(
+            text.contains(&format!("# TODO step {n}:")),
+            "{}'s Dockerfile states its task in a TODO block",
+            step.id
+        );
         assert!(text.contains(&format!("checker step-{n}")), "{}'s TODO block says how to check it", step.id);
-        assert!(!read(&root.join(&step.solution).join("Dockerfile")).contains("TODO"), "{}'s solution is finished", step.id);
+        assert!(
+            !read(&root.join(&step.solution).join("Dockerfile")).contains("TODO"),
+            "{}'s solution is finished",
+            step.id
+        );
         // The solution folder stays out of the context sent by a plain `docker build`.
-        assert!(read(&dir.join(".dockerignore")).lines().any(|l| l.trim() == "solution/"), "{} ignores solution/", step.id);
+        assert!(
+            read(&dir.join(".dockerignore")).lines().any(|l| l.trim() == "solution/"),
+            "{} ignores solution/",
+            step.id
+        );
     }
 }
 
@@ -68,7 +82,11 @@ fn each_starting_point_is_the_previous_solution_plus_a_todo() {
         let start = read(&root.join(&pair[1].dir).join("Dockerfile"));
         assert_eq!(without_todo(&start), previous.trim(), "{} starts from {}'s solution", pair[1].id, pair[0].id);
     }
-    assert_eq!(without_todo(&read(&root.join("steps/step-1/Dockerfile"))), "", "step 1 starts from an empty Dockerfile");
+    assert_eq!(
+        without_todo(&read(&root.join("steps/step-1/Dockerfile"))),
+        "",
+        "step 1 starts from an empty Dockerfile"
+    );
 }
 
 #[test]
@@ -87,7 +105,12 @@ fn every_step_builds_the_same_server_with_the_same_dependencies() {
         let dir = root.join(&step.dir);
         assert_eq!(read(&dir.join("Cargo.lock")), lock, "{}'s Cargo.lock differs from step-1's", step.id);
         assert_eq!(read(&dir.join("src/main.rs")), main, "{}'s server differs from step-1's", step.id);
-        assert_eq!(deps(&read(&dir.join("Cargo.toml"))).as_deref(), Some(first_deps.as_str()), "{}'s dependencies differ", step.id);
+        assert_eq!(
+            deps(&read(&dir.join("Cargo.toml"))).as_deref(),
+            Some(first_deps.as_str()),
+            "{}'s dependencies differ",
+            step.id
+        );
     }
     assert!(main.contains("0.0.0.0:3030"), "the server listens on every interface, port 3030");
 }

@@ -25,7 +25,10 @@ pub fn require_docker() {
             docker_bin(),
             String::from_utf8_lossy(&o.stderr).trim()
         ),
-        Err(e) => panic!("this end-to-end test needs the docker client `{}`: {e}. Install Docker, or set CHECKER_DOCKER.", docker_bin()),
+        Err(e) => panic!(
+            "this end-to-end test needs the docker client `{}`: {e}. Install Docker, or set CHECKER_DOCKER.",
+            docker_bin()
+        ),
     }
 }
 
@@ -77,4 +80,25 @@ pub fn assert_nothing_left(run_id: &str) {
         let left = String::from_utf8_lossy(&out.stdout);
         assert!(left.trim().is_empty(), "run {run_id} left {:?} behind: {left}", what[0]);
     }
+}
+
+/// The run ids of the containers (`what = ["ps", "-a"]`) or images (`["images"]`) that a
+/// checker process `pid` still has on the engine: its run ids start with its pid.
+pub fn runs_of(pid: u32, what: &[&str]) -> Vec<String> {
+    let prefix = format!("{pid}-");
+    let out = Command::new(docker_bin())
+        .args(what)
+        .args(["--filter", "label=dev.workshop.checker", "--format", "{{.Label \"dev.workshop.checker.run\"}}"])
+        .output()
+        .expect("docker runs");
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&prefix)).map(str::to_string).collect()
+}
+
+/// Sends SIGINT, as Ctrl-C in a terminal does.
+pub fn interrupt(pid: u32) {
+    unsafe extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+    // SAFETY: kill(2) with a child's pid and SIGINT (2) has no memory effects here.
+    assert_eq!(unsafe { kill(pid as i32, 2) }, 0, "SIGINT sent");
 }
