@@ -6,8 +6,9 @@
 set -euo pipefail
 
 DOCKER=${CHECKER_DOCKER:-docker}
-DEBIAN_TAG=debian:bookworm-slim
-RUST_TAG=rust:1.95-slim-bookworm
+# The tags the steps use; overridable for the script's own tests.
+DEBIAN_TAG=${DEBIAN_TAG:-debian:bookworm-slim}
+RUST_TAG=${RUST_TAG:-rust:1.95-slim-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 say() { printf 'base-images: %s\n' "$*"; }
