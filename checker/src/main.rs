@@ -215,7 +215,12 @@ fn check_once(cli: &Cli, root: &Path, target: &Target<'_>, options: &runner::Opt
         }
     }
     if source == Source::Learner {
-        let failed = report.checks.iter().filter(|c| c.status != Status::Pass).map(|c| c.id.clone()).collect();
+        let failed = report
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, Status::Fail | Status::Error))
+            .map(|c| c.id.clone())
+            .collect();
         let at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         // Losing the "last result" column is not worth failing a check run over.
         let _ = state::record(state_path, &step.id, LastResult { passed: report.passed, at, failed });
@@ -239,12 +244,15 @@ fn list(manifest: &Manifest, state: &state::State, format: Format) {
         return;
     }
     let width = manifest.steps.iter().map(|s| s.title.len()).max().unwrap_or(0);
-    for s in &manifest.steps {
+    // The first step not passed yet is where the learner is.
+    let current = manifest.steps.iter().position(|s| !state.get(&s.id).is_some_and(|r| r.passed));
+    for (i, s) in manifest.steps.iter().enumerate() {
         let last = match state.get(&s.id) {
             None => console::style("not checked yet".to_string()).dim(),
             Some(r) if r.passed => console::style("✓ passed".to_string()).green(),
             Some(r) => console::style(format!("✗ failed: {}", r.failed.join(", "))).red(),
         };
-        println!("{:<7} {:<width$}  {}", s.id, s.title, last);
+        let here = if Some(i) == current { console::style("  ← next").bold().to_string() } else { String::new() };
+        println!("{:<7} {:<width$}  {}{here}", s.id, s.title, last);
     }
 }

@@ -22,6 +22,24 @@ fn list_shows_every_step_with_its_title() {
 }
 
 #[test]
+fn list_shows_the_last_results_and_where_to_go_next() {
+    let workshop = tempfile::tempdir().unwrap();
+    std::fs::copy(common::root().join("workshop.toml"), workshop.path().join("workshop.toml")).unwrap();
+    std::fs::create_dir_all(workshop.path().join(".checker")).unwrap();
+    let state = r#"{"step-1": {"passed": true, "at": 1, "failed": []},
+                    "step-2": {"passed": false, "at": 2, "failed": ["workdir-set"]}}"#;
+    std::fs::write(workshop.path().join(".checker/state.json"), state).unwrap();
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.arg("--workshop").arg(workshop.path()).arg("list");
+    let out = assert_cmd::Command::from_std(cmd).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let line = |step: &str| text.lines().find(|l| l.starts_with(step)).unwrap_or_default().to_string();
+    assert!(line("step-1").contains("✓ passed") && !line("step-1").contains("next"), "{text}");
+    assert!(line("step-2").contains("✗ failed: workdir-set") && line("step-2").contains("← next"), "{text}");
+    assert!(line("step-3").contains("not checked yet") && !line("step-3").contains("next"), "{text}");
+}
+
+#[test]
 fn list_as_json_has_titles_limits_and_checks() {
     let out = checker().args(["list", "--format", "json"]).assert().success();
     let steps: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
