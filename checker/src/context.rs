@@ -121,8 +121,7 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged
         }
         let meta = fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
         if meta.file_type().is_symlink() {
-            let target = fs::read_link(src)?;
-            std::os::unix::fs::symlink(target, &dest).with_context(|| format!("cannot copy the link {rel}"))?;
+            copy_link(src, &dest).with_context(|| format!("cannot copy the link {rel}"))?;
         } else {
             fs::copy(src, &dest).with_context(|| format!("cannot copy {rel} into the staged context"))?;
         }
@@ -133,6 +132,18 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged
         }
     }
     Ok(Staged { dir, report })
+}
+
+/// The engine receives a link as a link; Windows cannot always make one, so there the
+/// staged copy holds what it points to.
+#[cfg(unix)]
+fn copy_link(src: &Path, dest: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(fs::read_link(src)?, dest)
+}
+
+#[cfg(not(unix))]
+fn copy_link(src: &Path, dest: &Path) -> std::io::Result<()> {
+    fs::copy(src, dest).map(|_| ())
 }
 
 /// Lists the files below `root` as relative paths. Directories are walked whole: the

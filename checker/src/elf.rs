@@ -78,6 +78,7 @@ fn machine_name(machine: u16) -> &'static str {
 mod tests {
     use super::*;
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn the_test_binary_itself_is_dynamic() {
         // The test runner is an ordinary dynamically linked Linux executable.

@@ -173,6 +173,7 @@ fn a_context_without_a_dockerfile_exits_2() {
     assert!(stderr.contains("no Dockerfile at") && stderr.contains("--file"), "{stderr}");
 }
 
+#[cfg(unix)]
 #[test]
 fn ctrl_c_removes_the_container_the_image_and_the_staged_context() {
     require_docker();

@@ -1,4 +1,5 @@
 //! End to end: `--watch` checks again when the learner saves, and Ctrl-C ends it cleanly.
+#![cfg(unix)] // it interrupts the checker with SIGINT
 
 mod common;
 

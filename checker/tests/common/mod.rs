@@ -95,6 +95,7 @@ pub fn runs_of(pid: u32, what: &[&str]) -> Vec<String> {
 }
 
 /// Sends SIGINT, as Ctrl-C in a terminal does.
+#[cfg(unix)]
 pub fn interrupt(pid: u32) {
     unsafe extern "C" {
         fn kill(pid: i32, sig: i32) -> i32;
