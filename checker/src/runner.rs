@@ -366,7 +366,12 @@ impl Run<'_, '_> {
     fn image_checks(&mut self, facts: &mut Facts) -> Result<()> {
         self.spinner.say("reading the image…");
         let image = self.names.image.clone();
-        let info = self.docker.inspect_image(&image)?;
+        // A buildx builder of the docker-container kind keeps what it builds to itself.
+        let info = self.docker.inspect_image(&image).with_context(|| {
+            format!(
+                "the build succeeded but the engine has no image {image}: if `docker buildx ls` marks a docker-container builder as the one in use, switch to the engine's own with `docker buildx use default`"
+            )
+        })?;
         let size = self.docker.image_size(&image)?;
         let limit = self.target.step.size_limit;
         let config = info.config.clone();
