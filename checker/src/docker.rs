@@ -28,9 +28,7 @@ pub struct Docker {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ImageInfo {
-    pub id: String,
     pub config: ImageConfig,
-    pub architecture: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -323,14 +321,5 @@ impl Docker {
 
     pub fn remove_image(&self, image: &str) {
         let _ = self.command().args(["rmi", "-f", image]).stdout(Stdio::null()).stderr(Stdio::null()).status();
-    }
-
-    /// IDs of containers and images carrying `label` (`key` or `key=value`).
-    pub fn labelled(&self, label: &str) -> Result<(Vec<String>, Vec<String>)> {
-        let filter = format!("label={label}");
-        let containers = self.output(&["ps", "-aq", "--filter", &filter])?;
-        let images = self.output(&["images", "-q", "--filter", &filter])?;
-        let ids = |s: String| s.lines().map(str::to_string).filter(|l| !l.is_empty()).collect();
-        Ok((ids(containers), ids(images)))
     }
 }
