@@ -554,7 +554,10 @@ impl Run<'_, '_> {
                 match agent.get(&url).call() {
                     Ok(resp) if resp.status() == 200 => {
                         let took = started.elapsed();
-                        return (Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())), Some(took));
+                        return (
+                            Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())),
+                            Some(took),
+                        );
                     }
                     Ok(resp) => return (self.wrong_status(resp.status(), path), None),
                     Err(ureq::Error::Status(code, _)) => return (self.wrong_status(code, path), None),
