@@ -43,15 +43,6 @@ impl IgnoreRules {
         Ok(Self { rules })
     }
 
-    /// Reads `<dir>/.dockerignore`; no file means no rules.
-    pub fn read(dir: &Path) -> Result<Self> {
-        match fs::read_to_string(dir.join(".dockerignore")) {
-            Ok(text) => Self::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::parse(""),
-            Err(e) => Err(e).context("cannot read .dockerignore"),
-        }
-    }
-
     /// Whether the relative path `rel` (with `/` separators) stays out of the context.
     pub fn excludes(&self, rel: &str) -> bool {
         let parents: Vec<&str> = rel.match_indices('/').map(|(i, _)| &rel[..i]).chain(std::iter::once(rel)).collect();
@@ -84,11 +75,20 @@ pub struct ContextReport {
 pub struct Staged {
     pub dir: TempDir,
     pub report: ContextReport,
+    /// The `.dockerignore` rules the context was staged with.
+    rules: IgnoreRules,
 }
 
 impl Staged {
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Which of `paths` the context's rules would let through if they existed: a context
+    /// may be clean today and still send `target/` after the learner's first local
+    /// `cargo build`.
+    pub fn unguarded(&self, paths: &[String]) -> Vec<String> {
+        paths.iter().filter(|p| !self.rules.excludes(&format!("{}/checker-probe", clean(p)))).cloned().collect()
     }
 }
 
@@ -131,7 +131,7 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged
             *report.offenders.entry(format!("{w}/")).or_default() += meta.len();
         }
     }
-    Ok(Staged { dir, report })
+    Ok(Staged { dir, report, rules })
 }
 
 /// The engine receives a link as a link; Windows cannot always make one, so there the
@@ -169,14 +169,6 @@ fn collect(root: &Path, skip: &[&str], files: &mut BTreeMap<String, PathBuf>) ->
         }
     }
     Ok(())
-}
-
-/// Reads the rules of a staged context and tells which of `paths` they would keep out
-/// if they existed: a context may be clean today and still send `target/` after the
-/// learner's first local `cargo build`.
-pub fn unguarded(dir: &Path, paths: &[String]) -> Result<Vec<String>> {
-    let rules = IgnoreRules::read(dir)?;
-    Ok(paths.iter().filter(|p| !rules.excludes(&format!("{}/checker-probe", clean(p)))).cloned().collect())
 }
 
 #[cfg(test)]
@@ -241,7 +233,7 @@ mod tests {
         assert!(!staged.path().join("solution").exists(), "the solution must never reach the context");
         assert_eq!(staged.report.offenders.get("target/"), Some(&1000));
         assert_eq!(fs::read_to_string(staged.path().join("Dockerfile"))?, "FROM scratch");
-        assert_eq!(unguarded(staged.path(), &["target/".into(), ".git/".into()])?, ["target/", ".git/"]);
+        assert_eq!(staged.unguarded(&["target/".into(), ".git/".into()]), ["target/", ".git/"]);
 
         let overlay = stage(&[p, &p.join("solution")], &["solution"], &[])?;
         assert_eq!(fs::read_to_string(overlay.path().join("Dockerfile"))?, "FROM solution");
@@ -250,7 +242,7 @@ mod tests {
         let clean = stage(&[p], &["solution"], &["target/".into()])?;
         assert!(clean.report.offenders.is_empty());
         assert!(!clean.path().join("target").exists());
-        assert!(unguarded(clean.path(), &["target/".into(), ".git/".into()])?.is_empty());
+        assert!(clean.unguarded(&["target/".into(), ".git/".into()]).is_empty());
         Ok(())
     }
 }

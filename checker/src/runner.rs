@@ -163,6 +163,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         staged: &staged,
         dockerfile: dockerfile_path,
         dockerfile_text: text,
+        watch,
         dynamic_binary: None,
     };
     let facts = run.execute(&parsed)?;
@@ -238,6 +239,8 @@ struct Run<'a, 'm> {
     staged: &'a Staged,
     dockerfile: PathBuf,
     dockerfile_text: String,
+    /// The paths the context checks want kept out (see `watched`).
+    watch: Vec<String>,
     /// The image's binary, when the static-binary check found it dynamically linked: it
     /// explains a container that fails with "no such file" although the file is there.
     dynamic_binary: Option<String>,
@@ -264,7 +267,7 @@ impl Run<'_, '_> {
 
     fn execute(&mut self, parsed: &Result<Dockerfile>) -> Result<Facts> {
         // The context and the Dockerfile's text need no engine.
-        let unguarded = context::unguarded(self.staged.path(), &watched(self.checks))?;
+        let unguarded = self.staged.unguarded(&self.watch);
         let report = &self.staged.report;
         self.set(|k| matches!(k, Kind::Context { .. }), |_| rules::context(report, &unguarded));
 
