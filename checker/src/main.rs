@@ -193,6 +193,14 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
     }
 }
 
+/// The terminal's width; when the output is not a terminal, `COLUMNS` if set (the book
+/// records reports at a fixed width), else 100.
+fn report_width() -> usize {
+    let columns = console::Term::stdout().size_checked().map(|(_, c)| usize::from(c));
+    let columns = columns.or_else(|| std::env::var("COLUMNS").ok()?.parse().ok()).unwrap_or(100);
+    columns.clamp(60, 120)
+}
+
 /// Checks once, prints the report, records the learner's result; returns the exit code.
 fn check_once(cli: &Cli, root: &Path, target: &Target<'_>, options: &runner::Options, state_path: &Path) -> Result<u8> {
     let (manifest, step, source) = (target.manifest, target.step, target.source);
@@ -202,8 +210,7 @@ fn check_once(cli: &Cli, root: &Path, target: &Target<'_>, options: &runner::Opt
     }
     match cli.format {
         Format::Human => {
-            let (_, columns) = console::Term::stdout().size_checked().unwrap_or((0, 100));
-            print!("{}", report.to_human(usize::from(columns).clamp(60, 120)));
+            print!("{}", report.to_human(report_width()));
         }
         Format::Json => println!("{}", report.to_json()),
     }
