@@ -7,7 +7,9 @@ Usage: python3 bench/bench.py   (needs the engine and the base images; takes min
 The docker client is taken from CHECKER_DOCKER, as the checker does.
 """
 import json
+import os
 import pathlib
+import platform
 import subprocess
 import sys
 import time
@@ -29,10 +31,22 @@ def check(*args):
     return report
 
 
+def machine():
+    """What the numbers were measured on: they mean little without it."""
+    docker = os.environ.get("CHECKER_DOCKER", "docker")
+    server = subprocess.run([docker, "version", "--format", "{{.Server.Version}}"],
+                            capture_output=True, text=True).stdout.strip()
+    rust = subprocess.run([docker, "image", "inspect", "--format", "{{.Size}}", "rust:1.95-slim-bookworm"],
+                          capture_output=True, text=True).stdout.strip()
+    return {"cpus": os.cpu_count(), "arch": platform.machine(), "docker_server": server,
+            "rust_base_image_bytes": int(rust) if rust.isdigit() else None}
+
+
 def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "checker"], cwd=ROOT, check=True)
     started = time.time()
-    results = {"steps": [], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results = {"steps": [], "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": machine()}
     # Cold builds first, while their layers are not cached yet by the runs below.
     step3 = check("step-3", "--solution", "--no-cache")
     cold8 = check("step-8", "--solution", "--no-cache")
