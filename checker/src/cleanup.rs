@@ -1,17 +1,20 @@
 //! Everything a check run creates (images, containers, temporary folders) is registered
 //! here and removed at the end of the run — also after a failure, a timeout or Ctrl-C,
-//! when the process exits without unwinding.
+//! when the process exits without unwinding. A run happens on one thread, and `grade`
+//! runs several at once: each entry remembers its thread, and a run's `Guard` removes
+//! only its own; Ctrl-C removes everything.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::thread::ThreadId;
 
 use crate::docker::Docker;
 
 #[derive(Default)]
 struct Registry {
-    containers: Vec<(Docker, String)>,
-    images: Vec<(Docker, String)>,
-    dirs: Vec<PathBuf>,
+    containers: Vec<(ThreadId, Docker, String)>,
+    images: Vec<(ThreadId, Docker, String)>,
+    dirs: Vec<(ThreadId, PathBuf)>,
 }
 
 static REGISTRY: Mutex<Registry> =
@@ -23,36 +26,53 @@ fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     f(&mut guard)
 }
 
+fn me() -> ThreadId {
+    std::thread::current().id()
+}
+
 pub fn container(docker: &Docker, name: &str) {
-    with(|r| r.containers.push((docker.clone(), name.to_string())));
+    with(|r| r.containers.push((me(), docker.clone(), name.to_string())));
 }
 
 pub fn image(docker: &Docker, tag: &str) {
-    with(|r| r.images.push((docker.clone(), tag.to_string())));
+    with(|r| r.images.push((me(), docker.clone(), tag.to_string())));
 }
 
 pub fn dir(path: PathBuf) {
-    with(|r| r.dirs.push(path));
+    with(|r| r.dirs.push((me(), path)));
 }
 
 /// Removes a container now and forgets it.
 pub fn remove_container(docker: &Docker, name: &str) {
     docker.remove_container(name);
-    with(|r| r.containers.retain(|(_, n)| n != name));
+    with(|r| r.containers.retain(|(_, _, n)| n != name));
 }
 
-/// Removes everything registered so far: containers first, since they hold their images.
-pub fn run() {
-    let Registry { containers, images, dirs } = with(std::mem::take);
-    for (docker, name) in containers {
+/// Removes what `owner` registered (every thread's when `None`): containers first, since
+/// they hold their images.
+fn remove(owner: Option<ThreadId>) {
+    let mine = |t: &ThreadId| owner.is_none_or(|o| o == *t);
+    let (containers, images, dirs) = with(|r| {
+        (
+            r.containers.extract_if(.., |(t, ..)| mine(t)).collect::<Vec<_>>(),
+            r.images.extract_if(.., |(t, ..)| mine(t)).collect::<Vec<_>>(),
+            r.dirs.extract_if(.., |(t, _)| mine(t)).collect::<Vec<_>>(),
+        )
+    });
+    for (_, docker, name) in containers {
         docker.remove_container(&name);
     }
-    for (docker, tag) in images {
+    for (_, docker, tag) in images {
         docker.remove_image(&tag);
     }
-    for dir in dirs {
+    for (_, dir) in dirs {
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+/// Removes everything every run registered.
+pub fn run() {
+    remove(None);
 }
 
 /// Cleans up on Ctrl-C (and SIGTERM / SIGHUP) before exiting with 130.
@@ -64,11 +84,12 @@ pub fn install_signal_handler() {
     });
 }
 
-/// Runs the cleanup when dropped, for the paths that return early.
+/// Removes what this thread's run created when dropped, also on the paths that return
+/// early.
 pub struct Guard;
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        run();
+        remove(Some(me()));
     }
 }

@@ -69,6 +69,15 @@ pub struct ContextReport {
     /// Paths that are sent although a check wants them out, e.g. `target/` (one entry per
     /// top-level offender, with the bytes below it).
     pub offenders: BTreeMap<String, u64>,
+    /// Set when the context is larger than allowed; it was then not staged.
+    pub over_limit: Option<OverLimit>,
+}
+
+#[derive(Debug)]
+pub struct OverLimit {
+    pub limit: u64,
+    /// The biggest top-level entries of the context, with their bytes.
+    pub largest: Vec<(String, u64)>,
 }
 
 /// A build context staged in a temporary folder, removed on drop.
@@ -95,8 +104,9 @@ impl Staged {
 /// Copies into a new temporary folder the files of `layers` (later layers win) that the
 /// resulting `.dockerignore` lets through. `skip` names top-level entries of the first
 /// layer that are never part of the context (a step's `solution/`). `watch` lists the
-/// paths whose presence `ContextReport::offenders` reports.
-pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged> {
+/// paths whose presence `ContextReport::offenders` reports. A context of more than
+/// `max_bytes` is measured but not copied (see `ContextReport::over_limit`).
+pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String], max_bytes: u64) -> Result<Staged> {
     let mut files: BTreeMap<String, PathBuf> = BTreeMap::new();
     for (i, layer) in layers.iter().enumerate() {
         collect(layer, if i == 0 { skip } else { &[] }, &mut files)?;
@@ -105,30 +115,47 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String]) -> Result<Staged
         Some(path) => IgnoreRules::parse(&fs::read_to_string(path).context("cannot read .dockerignore")?)?,
         None => IgnoreRules::parse("")?,
     };
-    let dir =
-        tempfile::Builder::new().prefix("checker-context-").tempdir().context("cannot create a temporary folder")?;
     let mut report = ContextReport::default();
     let watched: Vec<String> = watch.iter().map(|w| clean(w)).collect();
+    let mut kept = Vec::new();
+    let mut by_top: BTreeMap<String, u64> = BTreeMap::new();
     for (rel, src) in &files {
         // The engine always receives the Dockerfile and .dockerignore themselves.
         let always = rel == ".dockerignore" || rel == "Dockerfile";
         if !always && rules.excludes(rel) {
             continue;
         }
-        let dest = dir.path().join(rel);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-        }
         let meta = fs::symlink_metadata(src).with_context(|| format!("cannot read {}", src.display()))?;
-        if meta.file_type().is_symlink() {
-            copy_link(src, &dest).with_context(|| format!("cannot copy the link {rel}"))?;
-        } else {
-            fs::copy(src, &dest).with_context(|| format!("cannot copy {rel} into the staged context"))?;
-        }
         report.files += 1;
         report.bytes += meta.len();
         if let Some(w) = watched.iter().find(|w| rel == *w || rel.starts_with(&format!("{w}/"))) {
             *report.offenders.entry(format!("{w}/")).or_default() += meta.len();
+        }
+        let top = rel.split_once('/').map_or(rel.clone(), |(t, _)| format!("{t}/"));
+        *by_top.entry(top).or_default() += meta.len();
+        kept.push((rel, src, always, meta.file_type().is_symlink()));
+    }
+    // An oversized context is measured, never copied: only the Dockerfile is staged.
+    if report.bytes > max_bytes {
+        let mut largest: Vec<(String, u64)> = by_top.into_iter().collect();
+        largest.sort_by(|a, b| b.1.cmp(&a.1));
+        largest.truncate(3);
+        report.over_limit = Some(OverLimit { limit: max_bytes, largest });
+    }
+    let dir =
+        tempfile::Builder::new().prefix("checker-context-").tempdir().context("cannot create a temporary folder")?;
+    for (rel, src, always, link) in kept {
+        if report.over_limit.is_some() && !always {
+            continue;
+        }
+        let dest = dir.path().join(rel);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        if link {
+            copy_link(src, &dest).with_context(|| format!("cannot copy the link {rel}"))?;
+        } else {
+            fs::copy(src, &dest).with_context(|| format!("cannot copy {rel} into the staged context"))?;
         }
     }
     Ok(Staged { dir, report, rules })
@@ -228,21 +255,30 @@ mod tests {
         fs::write(p.join("solution/Dockerfile"), "FROM solution")?;
         fs::write(p.join(".dockerignore"), "solution/\n")?;
 
-        let staged = stage(&[p], &["solution"], &["target/".into(), ".git/".into()])?;
+        let staged = stage(&[p], &["solution"], &["target/".into(), ".git/".into()], u64::MAX)?;
         assert!(staged.path().join("src/main.rs").exists());
         assert!(!staged.path().join("solution").exists(), "the solution must never reach the context");
         assert_eq!(staged.report.offenders.get("target/"), Some(&1000));
         assert_eq!(fs::read_to_string(staged.path().join("Dockerfile"))?, "FROM scratch");
         assert_eq!(staged.unguarded(&["target/".into(), ".git/".into()]), ["target/", ".git/"]);
 
-        let overlay = stage(&[p, &p.join("solution")], &["solution"], &[])?;
+        let overlay = stage(&[p, &p.join("solution")], &["solution"], &[], u64::MAX)?;
         assert_eq!(fs::read_to_string(overlay.path().join("Dockerfile"))?, "FROM solution");
 
         fs::write(p.join(".dockerignore"), "target/\n.git/\nsolution/\n")?;
-        let clean = stage(&[p], &["solution"], &["target/".into()])?;
+        let clean = stage(&[p], &["solution"], &["target/".into()], u64::MAX)?;
         assert!(clean.report.offenders.is_empty());
         assert!(!clean.path().join("target").exists());
         assert!(clean.unguarded(&["target/".into(), ".git/".into()]).is_empty());
+
+        // Over the limit: measured, the biggest entries named, nothing but the Dockerfile copied.
+        fs::write(p.join("big.bin"), vec![0u8; 5000])?;
+        let big = stage(&[p], &["solution"], &[], 4000)?;
+        let over = big.report.over_limit.as_ref().expect("over the limit");
+        assert_eq!(over.largest[0], ("big.bin".to_string(), 5000));
+        assert!(big.report.bytes > 5000);
+        assert!(big.path().join("Dockerfile").exists() && !big.path().join("big.bin").exists());
+        assert!(!big.path().join("src").exists());
         Ok(())
     }
 }

@@ -59,12 +59,73 @@ pub struct BuildRequest<'a> {
     pub tag: &'a str,
     pub run_label: &'a str,
     pub no_cache: bool,
+    /// The build is stopped (its client killed, which cancels it) after this long.
+    pub timeout: Duration,
+    /// The most of the build's output kept in memory and in the log.
+    pub log_bytes: usize,
 }
 
 pub struct BuildOutcome {
     pub success: bool,
     pub log: String,
     pub duration: Duration,
+    /// The build was stopped at its time limit.
+    pub timed_out: bool,
+}
+
+/// How a container is confined: the checker runs untrusted Dockerfiles.
+pub struct RunLimits {
+    pub memory_bytes: u64,
+    pub pids: u32,
+    pub cpus: f64,
+    pub read_only: bool,
+    pub log_bytes: u64,
+}
+
+/// A build's output, bounded: its first half-cap and its last half-cap of bytes are kept
+/// (the start says what ran, the end why it failed); what lies between is counted.
+struct CappedLog {
+    head: String,
+    tail: std::collections::VecDeque<String>,
+    tail_bytes: usize,
+    dropped: usize,
+    half: usize,
+}
+
+impl CappedLog {
+    fn new(cap: usize) -> Self {
+        Self { head: String::new(), tail: Default::default(), tail_bytes: 0, dropped: 0, half: cap / 2 }
+    }
+
+    fn push(&mut self, line: &str) {
+        if self.tail.is_empty() && self.head.len() + line.len() < self.half {
+            self.head.push_str(line);
+            self.head.push('\n');
+            return;
+        }
+        self.tail_bytes += line.len() + 1;
+        self.tail.push_back(line.to_string());
+        while self.tail_bytes > self.half {
+            let Some(old) = self.tail.pop_front() else { break };
+            self.tail_bytes -= old.len() + 1;
+            self.dropped += old.len() + 1;
+        }
+    }
+
+    fn finish(self) -> String {
+        let mut log = self.head;
+        if self.dropped > 0 {
+            log.push_str(&format!(
+                "[checker: {} bytes of build output left out here; the log keeps its first and last {} bytes]\n",
+                self.dropped, self.half
+            ));
+        }
+        for line in self.tail {
+            log.push_str(&line);
+            log.push('\n');
+        }
+        log
+    }
 }
 
 impl Docker {
@@ -157,23 +218,36 @@ impl Docker {
         })
         .collect();
         drop(tx);
-        let mut log = String::new();
-        for line in rx {
-            on_line(&line);
-            log.push_str(&line);
-            log.push('\n');
+        let mut log = CappedLog::new(req.log_bytes);
+        let mut timed_out = false;
+        loop {
+            let left = req.timeout.saturating_sub(start.elapsed());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    on_line(&line);
+                    log.push(&line);
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    // Killing the client ends its BuildKit session, which cancels the build.
+                    timed_out = true;
+                    let _ = child.kill();
+                    break;
+                }
+            }
         }
         for r in readers {
             let _ = r.join();
         }
         let status = child.wait().context("waiting for docker build")?;
+        let log = log.finish();
         if log.contains("buildx component is missing") || log.contains("BuildKit is enabled but the buildx") {
             bail!(
                 "`{}` has no BuildKit (the buildx plugin is missing). Install docker-buildx, or point {DOCKER_ENV} at a docker client with BuildKit",
                 self.name()
             );
         }
-        Ok(BuildOutcome { success: status.success(), log, duration: start.elapsed() })
+        Ok(BuildOutcome { success: status.success() && !timed_out, log, duration: start.elapsed(), timed_out })
     }
 
     pub fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
@@ -196,13 +270,31 @@ impl Docker {
             .sum()
     }
 
-    /// Starts a container with `port` published on a random port of 127.0.0.1 only.
-    pub fn run_detached(&self, image: &str, name: &str, run_label: &str, port: u16) -> Result<String> {
+    /// Starts a confined container with `port` published on a random port of 127.0.0.1
+    /// only: no capabilities, no privilege gain, bounded memory, processes, CPU and log,
+    /// and no environment from the host (nothing is passed with `-e`).
+    pub fn run_detached(
+        &self,
+        image: &str,
+        name: &str,
+        run_label: &str,
+        port: u16,
+        limits: &RunLimits,
+    ) -> Result<String> {
         let label = format!("{LABEL}.run={run_label}");
         let publish = format!("127.0.0.1::{port}");
-        let out =
-            self.output(&["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish, image])?;
-        Ok(out.trim().to_string())
+        let memory = limits.memory_bytes.to_string();
+        let (pids, cpus) = (limits.pids.to_string(), limits.cpus.to_string());
+        let log_size = format!("max-size={}", limits.log_bytes);
+        let mut args = vec!["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish];
+        args.extend(["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]);
+        args.extend(["--memory", &memory, "--memory-swap", &memory, "--pids-limit", &pids, "--cpus", &cpus]);
+        args.extend(["--log-driver", "json-file", "--log-opt", &log_size, "--log-opt", "max-file=1"]);
+        if limits.read_only {
+            args.push("--read-only");
+        }
+        args.push(image);
+        Ok(self.output(&args)?.trim().to_string())
     }
 
     /// The host port that container port `port`/tcp is published on.
@@ -221,9 +313,19 @@ impl Docker {
     /// The last `lines` lines of the container's output (stdout and stderr).
     pub fn logs_tail(&self, container: &str, lines: usize) -> String {
         match self.command().args(["logs", "--tail", &lines.to_string(), container]).output() {
-            Ok(out) => format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+            // Lines are the container's to choose: keep the report readable whatever they are.
+            Ok(out) => {
+                let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+                let keep = text.char_indices().rev().nth(4000).map_or(0, |(i, _)| i);
+                text[keep..].to_string()
+            }
             Err(e) => format!("(cannot read the container's log: {e})"),
         }
+    }
+
+    /// How many processes and threads the container has now.
+    pub fn pids(&self, container: &str) -> Option<u32> {
+        self.output(&["stats", "--no-stream", "--format", "{{.PIDs}}", container]).ok()?.trim().parse().ok()
     }
 
     /// The uids of the container's processes, as the kernel sees them.
@@ -321,5 +423,25 @@ impl Docker {
 
     pub fn remove_image(&self, image: &str) {
         let _ = self.command().args(["rmi", "-f", image]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_log_keeps_its_head_and_tail_and_counts_the_rest() {
+        let mut log = CappedLog::new(100);
+        for i in 0..1000 {
+            log.push(&format!("line {i:04}"));
+        }
+        let text = log.finish();
+        assert!(text.len() < 200, "{} bytes kept", text.len());
+        assert!(text.starts_with("line 0000\n") && text.ends_with("line 0999\n"), "{text}");
+        assert!(text.contains("bytes of build output left out here"), "{text}");
+        let mut small = CappedLog::new(100);
+        small.push("only");
+        assert_eq!(small.finish(), "only\n");
     }
 }

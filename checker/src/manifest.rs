@@ -12,6 +12,10 @@ use serde::Deserialize;
 /// checker misread a newer manifest.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The workshop's manifest as this checker was built with it: `checker grade --ci` grades
+/// with these points and limits, which a student cannot edit.
+pub const BUILTIN: &str = include_str!("../../workshop.toml");
+
 /// The manifest's file name, which also marks the workshop's root folder.
 pub const FILE_NAME: &str = "workshop.toml";
 
@@ -21,8 +25,46 @@ pub struct Manifest {
     pub format_version: u32,
     /// Base URL of the book; check and step pages are relative to it.
     pub book_url: String,
+    /// What an untrusted Dockerfile may use; `[limits]` may be left out for the defaults.
+    #[serde(default)]
+    pub limits: Limits,
     pub steps: Vec<Step>,
     pub checks: BTreeMap<String, Check>,
+}
+
+/// Bounds on what a Dockerfile and its container may take, so that a class of thirty
+/// cannot hang, flood or escape the grader. A learner's own runs get the same, so that
+/// what passes locally passes in CI.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// A build (and the dependency-cache rebuild) is stopped after this many seconds; a
+    /// step may set its own `build_timeout_secs`.
+    pub build_timeout_secs: u64,
+    /// The most the build context may hold once .dockerignore has filtered it.
+    pub context_size: ByteSize,
+    /// The container's memory, swap included.
+    pub memory: ByteSize,
+    /// The most processes and threads the container may have (stops fork bombs).
+    pub pids: u32,
+    /// CPUs the container may use.
+    pub cpus: f64,
+    /// The most of a build's output the checker keeps (head and tail), and of a
+    /// container's output the engine keeps.
+    pub log_size: ByteSize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            build_timeout_secs: 900,
+            context_size: ByteSize(100_000_000),
+            memory: ByteSize(256_000_000),
+            pids: 64,
+            cpus: 1.0,
+            log_size: ByteSize(1_000_000),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -43,6 +85,20 @@ pub struct Step {
     /// The checks this step introduces; earlier steps' checks run too.
     pub checks: Vec<String>,
     pub hint: String,
+    /// What `checker grade` gives for this step when all its checks pass.
+    pub points: u32,
+    /// This step's own build time limit, instead of `[limits]`'s.
+    pub build_timeout_secs: Option<u64>,
+    /// Run the container with a writable root filesystem: off unless the step's server
+    /// must write outside its volumes.
+    #[serde(default)]
+    pub writable_rootfs: bool,
+}
+
+impl Step {
+    pub fn build_timeout(&self, limits: &Limits) -> std::time::Duration {
+        std::time::Duration::from_secs(self.build_timeout_secs.unwrap_or(limits.build_timeout_secs))
+    }
 }
 
 #[derive(Debug)]
@@ -228,6 +284,20 @@ impl Manifest {
                 bail!("step `{}` checks a running container but has no `http` check to start it", step.id);
             }
         }
+        let l = &self.limits;
+        if l.build_timeout_secs < 10 || self.steps.iter().any(|s| s.build_timeout_secs.is_some_and(|t| t < 10)) {
+            bail!("a build timeout under 10 s would stop every build: raise `build_timeout_secs`");
+        }
+        if l.memory.0 < 16_000_000
+            || l.pids < 8
+            || !(l.cpus >= 0.1)
+            || l.log_size.0 < 10_000
+            || l.context_size.0 < 100_000
+        {
+            bail!(
+                "[limits] too low to run a server: memory >= 16 MB, pids >= 8, cpus >= 0.1, log_size >= 10 kB, context_size >= 100 kB"
+            );
+        }
         for (id, check) in &self.checks {
             if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
                 bail!("check id `{id}` must be lowercase letters, digits and dashes: it names a book page");
@@ -289,6 +359,7 @@ book = "step-1.html"
 size_limit = "3 GB"
 checks = ["image-builds"]
 hint = "h"
+points = 10
 [[steps]]
 id = "step-2"
 title = "t2"
@@ -299,6 +370,7 @@ book = "step-2.html"
 size_limit = "20 MB"
 checks = ["image-size"]
 hint = "h"
+points = 10
 [checks.image-builds]
 kind = "build"
 title = "builds"

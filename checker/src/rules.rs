@@ -223,9 +223,21 @@ pub fn build_error_line(log: &str, dockerfile: &str) -> Option<usize> {
     });
     named.or_else(|| {
         let quoted = log.lines().rev().find_map(|l| l.trim_start().strip_prefix("> ["))?;
-        let instruction = normalize(quoted.split_once("] ")?.1.trim_end_matches(':'));
-        logical_lines(dockerfile).into_iter().find(|(_, text)| normalize(text) == instruction).map(|(line, _)| line)
+        instruction_line(quoted.split_once("] ")?.1.trim_end_matches(':'), dockerfile)
     })
+}
+
+/// The Dockerfile line of the build step BuildKit was running last (`#8 [2/3] RUN …`):
+/// where a build that never ended was stuck.
+pub fn running_step_line(log: &str, dockerfile: &str) -> Option<usize> {
+    let step = log.lines().rev().find(|l| l.starts_with('#') && l.contains(" [") && l.contains("] "))?;
+    instruction_line(step.split_once("] ")?.1, dockerfile)
+}
+
+/// The line of the Dockerfile's instruction that BuildKit quotes as `instruction`.
+fn instruction_line(instruction: &str, dockerfile: &str) -> Option<usize> {
+    let instruction = normalize(instruction);
+    logical_lines(dockerfile).into_iter().find(|(_, text)| normalize(text) == instruction).map(|(line, _)| line)
 }
 
 fn normalize(text: &str) -> String {
@@ -479,6 +491,14 @@ mod tests {
             build_error(cargo),
             "failed to solve: exit code: 101; the first compiler error: error[E0425]: cannot find value `health` in this scope"
         );
+    }
+
+    #[test]
+    fn a_build_stuck_in_a_step_points_at_its_line() {
+        let dockerfile = "FROM debian:bookworm-slim\nRUN echo hi\nRUN sleep \\\n  infinity\nCMD [\"x\"]\n";
+        let log = "#5 [2/3] RUN echo hi\n#5 DONE 0.1s\n#6 [3/3] RUN sleep   infinity\n";
+        assert_eq!(running_step_line(log, dockerfile), Some(3));
+        assert_eq!(running_step_line("#1 [internal] load build definition\n", dockerfile), None);
     }
 
     #[test]

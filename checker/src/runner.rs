@@ -14,7 +14,7 @@ use crate::context::{self, Staged};
 use crate::docker::{BuildRequest, Docker, ImageInfo};
 use crate::dockerfile::Dockerfile;
 use crate::elf;
-use crate::manifest::{Check, Kind, Manifest, Step};
+use crate::manifest::{ByteSize, Check, Kind, Manifest, Step};
 use crate::outcome::{Outcome, tail};
 use crate::report::{CheckResult, ImageReport, Report, Status};
 use crate::rules;
@@ -70,6 +70,22 @@ struct Facts {
     info: Option<ImageInfo>,
     size: Option<u64>,
     first_response: Option<Duration>,
+}
+
+impl Facts {
+    /// What is known once the build is over; the rest is filled in by the later checks.
+    fn after_build(build_ok: bool, build_log: String, build_log_path: String, build_seconds: f64) -> Self {
+        Self {
+            build_ok,
+            build_log,
+            build_log_path,
+            build_seconds,
+            rebuild_seconds: None,
+            info: None,
+            size: None,
+            first_response: None,
+        }
+    }
 }
 
 /// One run's unique names, so that parallel runs on one engine never collide.
@@ -134,7 +150,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
             bail!("the build context {} does not exist or is not a folder", layer.display());
         }
     }
-    let staged = context::stage(&layers, &target.skip, &watch)?;
+    let staged = context::stage(&layers, &target.skip, &watch, target.manifest.limits.context_size.0)?;
     cleanup::dir(staged.path().to_path_buf());
     let dockerfile_path = target.dockerfile.clone().unwrap_or_else(|| staged.path().join("Dockerfile"));
     // The Dockerfile as the learner knows it: the overlay's own when it has one.
@@ -196,7 +212,7 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
             context_bytes: staged.report.bytes,
             context_files: staged.report.files,
         },
-        build_log: Some(facts.build_log_path),
+        build_log: (!facts.build_log_path.is_empty()).then_some(facts.build_log_path),
         book: target.manifest.book_link(&target.step.book),
     })
 }
@@ -283,7 +299,10 @@ impl Run<'_, '_> {
             });
         }
 
-        let mut facts = self.build()?;
+        let mut facts = match &report.over_limit {
+            Some(over) => self.refuse_context(over),
+            None => self.build()?,
+        };
         let build_id = self.id_of(|k| matches!(k, Kind::Build {})).unwrap_or_else(|| "image-builds".into());
         if let Err(e) = parsed {
             let outcome = if facts.build_ok {
@@ -326,6 +345,8 @@ impl Run<'_, '_> {
             tag,
             run_label: &self.names.run,
             no_cache,
+            timeout: self.target.step.build_timeout(&self.target.manifest.limits),
+            log_bytes: self.target.manifest.limits.log_size.0 as usize,
         };
         self.spinner.say(format!("{what} {}…", self.target.step.id));
         self.docker.build(&request, |line| {
@@ -338,12 +359,43 @@ impl Run<'_, '_> {
         })
     }
 
+    /// An oversized context is not sent to the engine at all: the build fails at once.
+    fn refuse_context(&mut self, over: &crate::context::OverLimit) -> Facts {
+        let report = &self.staged.report;
+        let largest: Vec<String> = over.largest.iter().map(|(p, b)| format!("{p} ({})", ByteSize(*b))).collect();
+        let outcome = Outcome::fail(format!(
+            "the build context holds {} in {} files, over the limit of {}; it was not sent to the engine. Largest: {}",
+            ByteSize(report.bytes),
+            report.files,
+            ByteSize(over.limit),
+            largest.join(", ")
+        ))
+        .hint("List what the build does not need in .dockerignore (build output, data, archives, .git/), or move it out of the step's folder: everything else is sent to the engine before the first instruction runs.");
+        self.set(|k| matches!(k, Kind::Build {}), |_| outcome.clone());
+        Facts::after_build(false, String::new(), String::new(), 0.0)
+    }
+
+    /// A build stopped at the step's time limit, with the step it was stuck in.
+    fn timed_out(&self, log: &str, log_path: &str) -> Outcome {
+        let limit = self.target.step.build_timeout(&self.target.manifest.limits).as_secs();
+        let stuck = log.lines().rev().find(|l| l.starts_with('#') && l.contains(" [")).map(|l| {
+            let step = l.split_once(' ').map_or(l, |(_, rest)| rest);
+            format!(" (it was running `{}`)", step.chars().take(120).collect::<String>())
+        });
+        Outcome::fail(format!("the build did not finish within {limit} s, the step's build time limit, and was stopped{}", stuck.unwrap_or_default()))
+            .line(rules::running_step_line(log, &self.dockerfile_text))
+            .hint("A RUN instruction never ended: a build must not start a server, sleep, or wait for input. Start the server with CMD or ENTRYPOINT, which run when the container starts, not during the build.")
+            .details(format!("{}\n(full log: {log_path})", rules::telling_lines(log, 12)))
+    }
+
     fn build(&mut self) -> Result<Facts> {
         let outcome = self.docker_build(&self.names.image.clone(), "building", self.options.no_cache)?;
         let seconds = outcome.duration.as_secs_f64();
         let log_path = self.save_log(&outcome.log, "build")?;
         let result = if outcome.success {
             Outcome::pass(format!("built in {seconds:.1} s"))
+        } else if outcome.timed_out {
+            self.timed_out(&outcome.log, &log_path)
         } else {
             let failed = Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
                 .line(rules::build_error_line(&outcome.log, &self.dockerfile_text))
@@ -354,16 +406,7 @@ impl Run<'_, '_> {
             }
         };
         self.set(|k| matches!(k, Kind::Build {}), |_| result.clone());
-        Ok(Facts {
-            build_ok: outcome.success,
-            build_log: outcome.log,
-            build_log_path: log_path,
-            build_seconds: seconds,
-            rebuild_seconds: None,
-            info: None,
-            size: None,
-            first_response: None,
-        })
+        Ok(Facts::after_build(outcome.success, outcome.log, log_path, seconds))
     }
 
     fn image_checks(&mut self, facts: &mut Facts) -> Result<()> {
@@ -527,7 +570,15 @@ impl Run<'_, '_> {
         config: &crate::docker::ImageConfig,
     ) -> (Outcome, Option<Duration>) {
         let exe = rules::executable(config);
-        if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port) {
+        let limits = &self.target.manifest.limits;
+        let confined = crate::docker::RunLimits {
+            memory_bytes: limits.memory.0,
+            pids: limits.pids,
+            cpus: limits.cpus,
+            read_only: !self.target.step.writable_rootfs,
+            log_bytes: limits.log_size.0,
+        };
+        if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port, &confined) {
             let reason = rules::engine_reason(&e.to_string());
             return (
                 Outcome::fail(format!("the container did not start: {reason}")).hint(self.diagnose(
@@ -591,7 +642,10 @@ impl Run<'_, '_> {
         }
         let log = self.docker.logs_tail(name, 15);
         let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
-        let hint = if listens_locally {
+        let pid_limit = self.target.manifest.limits.pids;
+        let hint = if self.docker.pids(name).is_some_and(|n| n >= pid_limit) {
+            "The container reached its process limit: it keeps starting processes (a fork bomb, or a script that spawns without end). The image must run the server, one process."
+        } else if listens_locally {
             "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030."
         } else {
             "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030."
@@ -645,7 +699,9 @@ impl Run<'_, '_> {
         let log_path = self.save_log(&outcome.log, "rebuild")?;
         let rebuilt = outcome.duration.as_secs_f64();
         facts.rebuild_seconds = outcome.success.then_some(rebuilt);
-        let result = if !outcome.success {
+        let result = if outcome.timed_out {
+            self.timed_out(&outcome.log, &log_path)
+        } else if !outcome.success {
             Outcome::fail(format!(
                 "the rebuild after a change to {change} failed: {}",
                 rules::build_error(&outcome.log)
