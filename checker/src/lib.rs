@@ -6,6 +6,8 @@ pub mod context;
 pub mod docker;
 pub mod dockerfile;
 pub mod elf;
+pub mod grade;
+pub mod grade_report;
 pub mod manifest;
 pub mod outcome;
 pub mod report;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use checker::manifest::{self, Manifest};
 use checker::report::Status;
@@ -19,7 +19,7 @@ use checker::watch;
     name = "checker",
     version,
     about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
-    override_usage = "checker [OPTIONS] <STEP>\n       checker list\n       checker hint <STEP>",
+    override_usage = "checker [OPTIONS] <STEP>\n       checker list\n       checker hint <STEP>\n       checker grade [--steps 1-8] [--jobs N] [--ci] [--format FORMAT[=PATH]]...",
     after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)"
 )]
 struct Cli {
@@ -30,9 +30,56 @@ struct Cli {
     /// The workshop's root folder (holding workshop.toml).
     #[arg(long, global = true, env = "CHECKER_WORKSHOP", value_name = "DIR")]
     workshop: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    /// Output format: human (default) or json. `checker grade` also writes junit, github
+    /// and classroom, each to FORMAT=PATH if given, and takes --format several times.
+    #[arg(long, global = true, value_name = "FORMAT[=PATH]", value_parser = parse_format)]
+    format: Vec<FormatSpec>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Format {
+    Human,
+    Json,
+    Junit,
+    Github,
+    Classroom,
+}
+
+/// `--format NAME[=PATH]`.
+#[derive(Clone, Debug)]
+struct FormatSpec {
     format: Format,
+    path: Option<PathBuf>,
+}
+
+fn parse_format(text: &str) -> Result<FormatSpec, String> {
+    let (name, path) = match text.split_once('=') {
+        Some((n, p)) if !p.is_empty() => (n, Some(PathBuf::from(p))),
+        Some((n, _)) => return Err(format!("`{n}=` names no file: write {n}=PATH, or {n} alone")),
+        None => (text, None),
+    };
+    let format = match name {
+        "human" => Format::Human,
+        "json" => Format::Json,
+        "junit" => Format::Junit,
+        "github" => Format::Github,
+        "classroom" => Format::Classroom,
+        other => return Err(format!("unknown format `{other}`: use human, json, junit, github or classroom")),
+    };
+    Ok(FormatSpec { format, path })
+}
+
+impl Cli {
+    /// The one format of a command other than `grade`: human or json, to stdout.
+    fn single_format(&self) -> Result<Format> {
+        match self.format.as_slice() {
+            [] => Ok(Format::Human),
+            [FormatSpec { format: f @ (Format::Human | Format::Json), path: None }] => Ok(*f),
+            _ => bail!(
+                "--format: only `checker grade` writes junit, github or classroom, to a file, or in several formats; here use human or json"
+            ),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -65,12 +112,28 @@ enum Command {
         /// step-N (or N)
         step: String,
     },
+    /// Grade every step of a student's repository (or some) and score it: for classroom CI.
+    Grade(GradeArgs),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Human,
-    Json,
+#[derive(clap::Args)]
+struct GradeArgs {
+    /// The steps to grade: all, N, N-M, or a comma list such as 1-3,5.
+    #[arg(long, default_value = "all")]
+    steps: String,
+    /// How many steps to check at the same time (they share the engine's layer cache).
+    #[arg(long, short = 'j', default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=32))]
+    jobs: u16,
+    /// Succeed when the total reaches POINTS (by default every graded step must pass).
+    #[arg(long, value_name = "POINTS")]
+    fail_under: Option<u32>,
+    /// Take points and limits from the manifest built into this checker, not from the
+    /// repository's workshop.toml (which a student can edit).
+    #[arg(long)]
+    ci: bool,
+    /// Build without the layer cache.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 fn main() -> ExitCode {
@@ -79,7 +142,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            if cli.format == Format::Json {
+            if cli.single_format().ok() == Some(Format::Json) {
                 let err = serde_json::json!({ "error": format!("{e:#}") });
                 println!("{}", serde_json::to_string_pretty(&err).expect("json"));
             }
@@ -113,16 +176,20 @@ fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
 
 fn run(cli: &Cli) -> Result<u8> {
     let root = find_root(cli.workshop.as_deref())?;
+    if let Some(Command::Grade(args)) = &cli.command {
+        return grade(cli, &root, args);
+    }
+    let format = cli.single_format()?;
     let manifest = Manifest::load(&root.join(manifest::FILE_NAME))?;
     let state_path = root.join(".checker").join("state.json");
     match &cli.command {
         Some(Command::List) => {
-            list(&manifest, &state::load(&state_path), cli.format);
+            list(&manifest, &state::load(&state_path), format);
             Ok(0)
         }
         Some(Command::Hint { step }) => {
             let step = manifest.step(step)?;
-            if cli.format == Format::Json {
+            if format == Format::Json {
                 let hint = serde_json::json!({ "step": step.id, "hint": step.hint.trim(), "book": manifest.book_link(&step.book) });
                 println!("{}", serde_json::to_string_pretty(&hint)?);
             } else {
@@ -136,11 +203,107 @@ fn run(cli: &Cli) -> Result<u8> {
             }
             Ok(0)
         }
-        None => check(cli, &root, &manifest, &state_path),
+        Some(Command::Grade(_)) => unreachable!("graded above"),
+        None => check(cli, format, &root, &manifest, &state_path),
     }
 }
 
-fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Result<u8> {
+/// `checker grade`: every output is checked before the grading starts, which takes
+/// minutes; exit 0 when the grade passes, 1 when it does not, 2 when a step could not be
+/// checked.
+fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
+    use checker::grade_report as out;
+    let (manifest, name) = if args.ci {
+        (
+            Manifest::parse(manifest::BUILTIN).context("the checker's built-in manifest is invalid")?,
+            "built-in".to_string(),
+        )
+    } else {
+        (Manifest::load(&root.join(manifest::FILE_NAME))?, manifest::FILE_NAME.to_string())
+    };
+    let steps = checker::grade::select(&manifest, &args.steps)?;
+    let specs =
+        if cli.format.is_empty() { vec![FormatSpec { format: Format::Human, path: None }] } else { cli.format.clone() };
+    let to_stdout = specs.iter().filter(|s| s.path.is_none() && s.format != Format::Classroom).count();
+    if to_stdout > 1 {
+        bail!(
+            "--format: only one format can go to the terminal; send the others to files, e.g. --format junit=report.xml"
+        );
+    }
+    let env_file = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if specs.iter().any(|s| s.format == Format::Classroom && s.path.is_none()) && env_file("GITHUB_OUTPUT").is_none() {
+        bail!(
+            "--format classroom writes to $GITHUB_OUTPUT, which GitHub Actions sets: run it in a workflow, or give a file with --format classroom=PATH"
+        );
+    }
+    let run_id = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
+    );
+    let options = checker::grade::Options {
+        jobs: usize::from(args.jobs),
+        no_cache: args.no_cache,
+        log_dir: root.join(".checker").join("grade").join(run_id),
+        progress: true,
+    };
+    eprintln!(
+        "grading {} step(s) of {} with {} manifest, {} at a time",
+        steps.len(),
+        root.display(),
+        if args.ci { "the checker's built-in" } else { "the repository's" },
+        options.jobs
+    );
+    let grade = checker::grade::grade(&manifest, &name, root, &steps, &options)?;
+    for spec in &specs {
+        let write = |text: &str, append: bool| -> Result<()> {
+            match (&spec.path, append) {
+                (None, _) => print!("{text}"),
+                (Some(path), false) => {
+                    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?
+                }
+                (Some(path), true) => append_to(path, text)?,
+            }
+            Ok(())
+        };
+        match spec.format {
+            Format::Human => write(&out::human(&grade), false)?,
+            Format::Json => write(&(out::json(&grade) + "\n"), false)?,
+            Format::Junit => write(&out::junit(&grade), false)?,
+            Format::Github => {
+                print!("{}", out::github_annotations(&grade));
+                match spec.path.clone().or_else(|| env_file("GITHUB_STEP_SUMMARY")) {
+                    Some(path) => append_to(&path, &out::github_summary(&grade))?,
+                    None => print!("{}", out::github_summary(&grade)),
+                }
+            }
+            Format::Classroom => {
+                let path = spec.path.clone().or_else(|| env_file("GITHUB_OUTPUT")).expect("checked before grading");
+                append_to(&path, &out::classroom_output(&grade))?;
+            }
+        }
+    }
+    Ok(if grade.errors > 0 {
+        2
+    } else if let Some(floor) = args.fail_under {
+        u8::from(grade.points < floor)
+    } else {
+        u8::from(grade.failed > 0)
+    })
+}
+
+/// GitHub's summary and output files are shared by every step of a job: add, never replace.
+fn append_to(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn check(cli: &Cli, format: Format, root: &Path, manifest: &Manifest, state_path: &Path) -> Result<u8> {
     let args = &cli.check;
     let Some(name) = &args.step else {
         bail!("name the step to check, e.g. `checker step-1` (`checker list` shows them all)");
@@ -166,11 +329,11 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
     let target = Target { manifest, step, source, layers, skip, dockerfile, label };
     let options = runner::Options {
         no_cache: args.no_cache,
-        progress: cli.format == Format::Human && std::io::stderr().is_terminal(),
+        progress: format == Format::Human && std::io::stderr().is_terminal(),
         log_dir: root.join(".checker").join("logs"),
     };
     if !args.watch {
-        return check_once(cli, root, &target, &options, state_path);
+        return check_once(format, root, &target, &options, state_path);
     }
     // Like `rustlings watch`: a save in the editor starts the next check. A run that
     // cannot check (no Dockerfile yet, say) is reported and the watch goes on.
@@ -181,10 +344,10 @@ fn check(cli: &Cli, root: &Path, manifest: &Manifest, state_path: &Path) -> Resu
         let now = watch::fingerprint(&watched);
         if last.as_ref() != Some(&now) {
             last = Some(now);
-            if cli.format == Format::Human {
+            if format == Format::Human {
                 let _ = console::Term::stdout().clear_screen();
             }
-            if let Err(e) = check_once(cli, root, &target, &options, state_path) {
+            if let Err(e) = check_once(format, root, &target, &options, state_path) {
                 eprintln!("error: {e:#}");
             }
             eprintln!("\nwatching {} for changes (Ctrl-C to stop)…", target.label);
@@ -202,19 +365,24 @@ fn report_width() -> usize {
 }
 
 /// Checks once, prints the report, records the learner's result; returns the exit code.
-fn check_once(cli: &Cli, root: &Path, target: &Target<'_>, options: &runner::Options, state_path: &Path) -> Result<u8> {
+fn check_once(
+    format: Format,
+    root: &Path,
+    target: &Target<'_>,
+    options: &runner::Options,
+    state_path: &Path,
+) -> Result<u8> {
     let (manifest, step, source) = (target.manifest, target.step, target.source);
     let mut report = runner::run(target, options)?;
     if let Ok(inside) = Path::new(&report.dockerfile).strip_prefix(root) {
         report.dockerfile = inside.display().to_string();
     }
-    match cli.format {
-        Format::Human => {
-            print!("{}", report.to_human(report_width()));
-        }
-        Format::Json => println!("{}", report.to_json()),
+    if format == Format::Json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_human(report_width()));
     }
-    if source == Source::Learner && report.passed && cli.format == Format::Human {
+    if source == Source::Learner && report.passed && format == Format::Human {
         let index = manifest.steps.iter().position(|s| s.id == step.id).unwrap_or(0);
         match manifest.steps.get(index + 1) {
             Some(next) => println!("  next: {} — {}: open {}/Dockerfile", next.id, next.title, next.dir),
