@@ -1,0 +1,61 @@
+//! `bench/results.json`, as `bench/bench.py` writes it.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+pub struct Results {
+    pub measured_at: String,
+    pub machine: Machine,
+    pub steps: Vec<StepSize>,
+    pub step_3: Step3,
+    pub step_8: Step8,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Machine {
+    pub cpus: u32,
+    pub arch: String,
+    pub docker_server: String,
+    pub rust_base_image_bytes: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StepSize {
+    pub step: String,
+    pub size_bytes: u64,
+    pub size_limit_bytes: u64,
+    pub first_response_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Step3 {
+    pub cold_build_seconds: f64,
+    pub source_only_rebuild_seconds: f64,
+    pub ratio: f64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Step8 {
+    pub cold_build_seconds: f64,
+    pub warm_build_seconds: f64,
+    pub source_only_rebuild_seconds: f64,
+}
+
+impl Results {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}: run `python3 bench/bench.py` to measure", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not what bench/bench.py writes: run it again", path.display()))
+    }
+
+    /// The measured size of `step`, which every step of the manifest must have.
+    pub fn step(&self, step: &str) -> Result<&StepSize> {
+        self.steps
+            .iter()
+            .find(|s| s.step == step)
+            .with_context(|| format!("bench/results.json has no {step}: run `python3 bench/bench.py` again"))
+    }
+}

@@ -1,0 +1,35 @@
+//! `book-tools generate` rewrites the book's generated includes from the repository;
+//! `book-tools record` runs the checker (needs the engine) and records its output.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Keeps book/src/generated/ in step with the repository and real runs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate the chart, the size numbers, the diffs, the check facts and the parts of
+    /// the whole Dockerfile (from workshop.toml, steps/ and bench/results.json).
+    Generate,
+    /// Run the checker on every step's starting point and on each mistake of
+    /// book/mistakes.toml, and record its output (needs Docker; takes minutes).
+    Record,
+}
+
+fn main() -> Result<()> {
+    let root = book_tools::repo_root();
+    match Cli::parse().command {
+        Command::Generate => {
+            let files = book_tools::generate::generate(&root)?;
+            let changed = book_tools::generate::write(&root, &files)?;
+            println!("{} generated files, {changed} changed, in {}", files.len(), book_tools::GENERATED);
+        }
+        Command::Record => book_tools::record::record_all(&root)?,
+    }
+    Ok(())
+}

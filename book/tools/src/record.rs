@@ -1,0 +1,132 @@
+//! Records the checker's real output for the book: on every step's untouched starting
+//! point, and on each common mistake of `book/mistakes.toml`.
+
+use anyhow::{Context, Result, bail};
+use checker::manifest::{Manifest, Step};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mistakes {
+    pub mistakes: Vec<Mistake>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mistake {
+    pub name: String,
+    pub step: String,
+    /// The checks this mistake must fail, or the recording is refused.
+    pub expect: Vec<String>,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    pub file: String,
+    pub replace: String,
+    pub with: String,
+}
+
+impl Mistakes {
+    pub fn load(root: &Path) -> Result<Self> {
+        let path = root.join("book/mistakes.toml");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid {}", path.display()))
+    }
+}
+
+/// The width the reports are recorded at: what fits a book's code block.
+const COLUMNS: &str = "88";
+
+pub fn record_all(root: &Path) -> Result<()> {
+    let manifest = Manifest::load(&root.join("workshop.toml"))?;
+    let status =
+        Command::new("cargo").args(["build", "--release", "-q", "-p", "checker"]).current_dir(root).status()?;
+    if !status.success() {
+        bail!("cannot build the checker");
+    }
+    let checker = root.join("target/release/checker");
+    for step in &manifest.steps {
+        let output = run(&checker, root, &[&step.id])?;
+        let text = format!("$ checker {}\n{}", step.id, relative(&output, root, None));
+        save(root, &format!("{}/start-output.txt", step.id), &text)?;
+    }
+    let staging = tempfile::tempdir()?;
+    for mistake in Mistakes::load(root)?.mistakes {
+        let step = manifest.step(&mistake.step)?;
+        let dir = stage(root, step, &mistake, staging.path())?;
+        let context = format!("./{}", mistake.name);
+        let output = run(&checker, root, &[&step.id, "--context", &dir.to_string_lossy()])?;
+        for id in &mistake.expect {
+            if !output.lines().any(|l| l.trim_start().starts_with(&format!("✗ {id} "))) {
+                bail!("the mistake {} did not fail {id}; the checker said:\n{output}", mistake.name);
+            }
+        }
+        let text =
+            format!("$ checker {} --context {context}\n{}", step.id, relative(&output, root, Some((&dir, &context))));
+        save(root, &format!("mistakes/{}.txt", mistake.name), &text)?;
+    }
+    Ok(())
+}
+
+/// Runs the checker as a learner would; a report is expected (exit 0 or 1).
+fn run(checker: &Path, root: &Path, args: &[&str]) -> Result<String> {
+    eprintln!("recording: checker {}", args.join(" "));
+    let out = Command::new(checker).args(args).current_dir(root).env("COLUMNS", COLUMNS).output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.code() {
+        Some(0 | 1) => Ok(stdout),
+        _ => bail!("checker {} could not check:\n{stdout}{}", args.join(" "), String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+/// Paths as the reader would see them: relative to the repository, the staged copy
+/// under the name the recorded command gives it.
+fn relative(output: &str, root: &Path, staged: Option<(&Path, &str)>) -> String {
+    let mut text = output.to_string();
+    if let Some((dir, name)) = staged {
+        text = text.replace(&*dir.to_string_lossy(), name);
+    }
+    text.replace(&format!("{}/", root.display()), "")
+}
+
+/// A copy of the step's folder with its solution laid over it and the mistake's edits.
+fn stage(root: &Path, step: &Step, mistake: &Mistake, staging: &Path) -> Result<PathBuf> {
+    let from = root.join(&step.dir);
+    let solution = root.join(&step.solution);
+    let to = staging.join(&mistake.name);
+    for source in [&from, &solution] {
+        for entry in
+            walkdir::WalkDir::new(source).into_iter().filter_entry(|e| e.path() != solution || source == &solution)
+        {
+            let entry = entry?;
+            let inside = entry.path().strip_prefix(source)?;
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(to.join(inside))?;
+            } else {
+                std::fs::copy(entry.path(), to.join(inside))?;
+            }
+        }
+    }
+    for edit in &mistake.edits {
+        let path = to.join(&edit.file);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: no {}", mistake.name, edit.file))?;
+        if !text.contains(&edit.replace) {
+            bail!("{}: {} of {} does not contain {:?}", mistake.name, edit.file, step.id, edit.replace);
+        }
+        std::fs::write(&path, text.replace(&edit.replace, &edit.with))?;
+    }
+    Ok(to)
+}
+
+fn save(root: &Path, name: &str, text: &str) -> Result<()> {
+    let path = root.join(crate::GENERATED).join(name);
+    std::fs::create_dir_all(path.parent().expect("a recorded file has a folder"))?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("  wrote {}", path.strip_prefix(root)?.display());
+    Ok(())
+}

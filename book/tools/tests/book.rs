@@ -1,0 +1,351 @@
+//! The book, tested as its readers and the checker use it: it builds with the pinned
+//! mdBook, every include shows something, every link lands, every page the checker links
+//! exists, code is tagged, and a real browser renders the highlighted Dockerfiles.
+
+use book_tools::{generate, repo_root};
+use checker::manifest::Manifest;
+use regex::Regex;
+use scraper::{Html, Selector};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn book_dir() -> PathBuf {
+    repo_root().join("book")
+}
+
+/// The book, built once per test run into a temporary folder (kept for the browser test).
+fn built() -> &'static Path {
+    static OUT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let out = tempfile::tempdir().expect("a temporary folder");
+        let mut config =
+            mdbook_driver::config::Config::from_disk(book_dir().join("book.toml")).expect("book.toml loads");
+        config.build.build_dir = out.path().to_path_buf();
+        let book = mdbook_driver::MDBook::load_with_config(book_dir(), config).expect("the book loads");
+        book.build().expect("the book builds");
+        out
+    })
+    .path()
+}
+
+/// Every Markdown source of the book, written by hand (the generated ones are tested
+/// through the pages that include them).
+fn sources() -> Vec<PathBuf> {
+    let src = book_dir().join("src");
+    walkdir::WalkDir::new(&src)
+        .into_iter()
+        .filter_entry(|e| e.path() != src.join("generated"))
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+        .map(|e| e.into_path())
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(repo_root()).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn generated_files_are_up_to_date() {
+    let root = repo_root();
+    let files = generate::generate(&root).expect("the generator runs");
+    let stale = generate::stale(&root, &files);
+    assert!(
+        stale.is_empty(),
+        "these files in book/src/generated are out of date: {stale:?}\nrun `cargo run -p book-tools -- generate` and commit them"
+    );
+}
+
+/// The lines an include shows, resolved as mdBook does: `file`, `file:anchor`,
+/// `file:line`, `file:start:end` (either side may be empty).
+fn include_region(file_text: &str, selector: Option<&str>) -> Result<String, String> {
+    let lines: Vec<&str> = file_text.lines().collect();
+    let Some(selector) = selector else { return Ok(file_text.to_string()) };
+    let number = |s: &str| s.parse::<usize>().map_err(|_| format!("`{s}` is not a line number"));
+    let (start, end) = match selector.split_once(':') {
+        Some((a, b)) => {
+            (if a.is_empty() { 1 } else { number(a)? }, if b.is_empty() { lines.len() } else { number(b)? })
+        }
+        None if selector.chars().all(|c| c.is_ascii_digit()) => (number(selector)?, number(selector)?),
+        None => {
+            let begin = lines.iter().position(|l| l.contains(&format!("ANCHOR: {selector}")));
+            let finish = lines.iter().position(|l| l.contains(&format!("ANCHOR_END: {selector}")));
+            let (Some(b), Some(f)) = (begin, finish) else { return Err(format!("no anchor `{selector}`")) };
+            return Ok(lines[b + 1..f]
+                .iter()
+                .filter(|l| !l.contains("ANCHOR"))
+                .copied()
+                .collect::<Vec<_>>()
+                .join("\n"));
+        }
+    };
+    if start == 0 || start > end || end > lines.len() {
+        return Err(format!("lines {start} to {end} of a {}-line file", lines.len()));
+    }
+    Ok(lines[start - 1..end].join("\n"))
+}
+
+fn includes(text: &str) -> Vec<(String, Option<String>)> {
+    let re = Regex::new(r"\{\{\s*#(?:include|rustdoc_include)\s+([^}\s]+)\s*\}\}").unwrap();
+    re.captures_iter(text)
+        .map(|c| match c[1].split_once(':') {
+            Some((file, selector)) => (file.to_string(), Some(selector.to_string())),
+            None => (c[1].to_string(), None),
+        })
+        .collect()
+}
+
+#[test]
+fn every_include_resolves_to_a_non_empty_region() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for page in sources() {
+        for (file, selector) in includes(&read(&page)) {
+            count += 1;
+            let target = page.parent().unwrap().join(&file);
+            let shown = std::fs::read_to_string(&target)
+                .map_err(|e| format!("{e}"))
+                .and_then(|text| include_region(&text, selector.as_deref()));
+            match shown {
+                Ok(region) if region.trim().is_empty() => {
+                    problems.push(format!("{}: {file} shows nothing", relative(&page)))
+                }
+                Ok(_) => {}
+                Err(e) => problems.push(format!(
+                    "{}: {file}{}: {e}",
+                    relative(&page),
+                    selector.map(|s| format!(":{s}")).unwrap_or_default()
+                )),
+            }
+        }
+    }
+    assert!(count > 40, "only {count} includes found: the book should show the real files");
+    assert!(problems.is_empty(), "includes that show nothing:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_include_parser_resolves_what_mdbook_resolves() {
+    let text = "a\n# ANCHOR: x\nb\nc\n# ANCHOR_END: x\nd";
+    assert_eq!(include_region(text, Some("x")).unwrap(), "b\nc");
+    assert_eq!(include_region(text, Some("3:4")).unwrap(), "b\nc");
+    assert_eq!(include_region(text, Some(":1")).unwrap(), "a");
+    assert_eq!(include_region(text, Some("6")).unwrap(), "d");
+    assert!(include_region(text, Some("y")).is_err() && include_region(text, Some("5:9")).is_err());
+    assert_eq!(
+        includes("x {{#include ../a.txt:2:3}} {{ #include b }}"),
+        vec![("../a.txt".to_string(), Some("2:3".to_string())), ("b".to_string(), None)]
+    );
+}
+
+#[test]
+fn the_whole_dockerfile_page_shows_every_line_of_the_final_dockerfile() {
+    let page = read(&book_dir().join("src/whole-dockerfile.md"));
+    for part in 1..=8 {
+        assert!(
+            page.contains(&format!("generated/whole/part-{part}.txt")),
+            "whole-dockerfile.md does not show part {part}"
+        );
+    }
+}
+
+#[test]
+fn every_fence_is_tagged_and_no_rust_reaches_mdbook_test_untagged() {
+    let mut problems = Vec::new();
+    for page in sources() {
+        let mut open: Option<String> = None;
+        for (n, line) in read(&page).lines().enumerate() {
+            let trimmed = line.trim_start();
+            let fence = ["```", "~~~"].into_iter().find(|f| trimmed.starts_with(f));
+            match (&open, fence) {
+                (None, Some(f)) => {
+                    let info = trimmed.trim_start_matches(f.chars().next().unwrap()).trim();
+                    if info.is_empty() {
+                        problems.push(format!("{}:{}: a code fence without a language", relative(&page), n + 1));
+                    }
+                    open = Some(f.to_string());
+                }
+                (Some(f), Some(g))
+                    if f == g && trimmed.trim_start_matches(g.chars().next().unwrap()).trim().is_empty() =>
+                {
+                    open = None
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // With every fence tagged, what mdbook test compiles is only what is marked Rust and
+    // not ignored; that must pass too.
+    let mut book = mdbook_driver::MDBook::load(book_dir()).expect("the book loads");
+    book.test(vec![]).expect("mdbook test passes");
+}
+
+/// Every relative href and src of every page, with the fragment if any.
+fn links(out: &Path) -> Vec<(PathBuf, String)> {
+    let selector = Selector::parse("a[href], img[src], link[href], script[src]").unwrap();
+    let mut found = Vec::new();
+    for entry in walkdir::WalkDir::new(out).into_iter().filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "html") {
+            continue;
+        }
+        let html = Html::parse_document(&read(path));
+        for element in html.select(&selector) {
+            let value = element.value().attr("href").or(element.value().attr("src")).unwrap_or_default();
+            if !value.contains("://") && !value.starts_with("mailto:") && !value.is_empty() {
+                found.push((path.to_path_buf(), value.to_string()));
+            }
+        }
+    }
+    found
+}
+
+fn ids(page: &Path, cache: &mut BTreeMap<PathBuf, BTreeSet<String>>) -> BTreeSet<String> {
+    cache
+        .entry(page.to_path_buf())
+        .or_insert_with(|| {
+            let html = Html::parse_document(&read(page));
+            html.select(&Selector::parse("[id]").unwrap())
+                .filter_map(|e| e.value().attr("id"))
+                .map(String::from)
+                .collect()
+        })
+        .clone()
+}
+
+#[test]
+fn every_internal_link_lands_on_a_page_and_an_anchor() {
+    let out = built();
+    let mut cache = BTreeMap::new();
+    let mut broken = Vec::new();
+    let all = links(out);
+    assert!(all.len() > 500, "only {} links in the built book", all.len());
+    for (page, link) in all {
+        let (path, fragment) = link.split_once('#').map_or((link.as_str(), None), |(p, f)| (p, Some(f)));
+        let path = path.split('?').next().unwrap();
+        let target = if path.is_empty() { page.clone() } else { page.parent().unwrap().join(path) };
+        let target = if target.is_dir() { target.join("index.html") } else { target };
+        if !target.exists() {
+            broken.push(format!("{} links to {link}: no such file", relative_to(&page, out)));
+        } else if let Some(fragment) =
+            fragment.filter(|f| !f.is_empty() && target.extension().is_some_and(|x| x == "html"))
+        {
+            // print.html gathers every page and renames their anchors: mdBook's own affair.
+            if page.ends_with("print.html") {
+                continue;
+            }
+            if !ids(&target, &mut cache).contains(fragment) {
+                broken.push(format!("{} links to {link}: no element with that id", relative_to(&page, out)));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+fn relative_to(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base).unwrap_or(path).display().to_string()
+}
+
+#[test]
+fn every_page_the_checker_links_to_exists() {
+    let root = repo_root();
+    let manifest = Manifest::load(&root.join("workshop.toml")).unwrap();
+    let out = built();
+    let mut urls: Vec<String> = manifest.steps.iter().map(|s| manifest.book_link(&s.book)).collect();
+    urls.extend(manifest.checks.keys().map(|id| manifest.check_link(id)));
+    assert_eq!(urls.len(), manifest.steps.len() + manifest.checks.len());
+    for url in urls {
+        let page = url.strip_prefix(&manifest.book_url).expect("links are under book_url").trim_start_matches('/');
+        let path = out.join(page);
+        assert!(path.exists(), "the checker links to {url}, but the book has no {page}");
+        let html = read(&path);
+        assert!(!html.contains("{{#include"), "{page} shows an include that did not resolve");
+    }
+}
+
+/// Debian's package is `chromium`; others name it `chromium-browser` or set `CHROMIUM`.
+fn chromium() -> PathBuf {
+    let candidates = std::env::var("CHROMIUM").into_iter().chain(["chromium".into(), "chromium-browser".into()]);
+    for name in candidates {
+        if Command::new(&name).arg("--version").output().is_ok_and(|o| o.status.success()) {
+            return PathBuf::from(name);
+        }
+    }
+    panic!(
+        "no chromium found: this test renders the book in a real browser. Install it (`apt-get install chromium`) or set CHROMIUM to its path"
+    );
+}
+
+fn headless(page: &Path, extra: &[&str]) -> String {
+    let out = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+        ])
+        .args(["--virtual-time-budget=5000", "--window-size=1280,1600"])
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
+    let out = built();
+    let shots = repo_root().join("target/book-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let dockerfile = read(&repo_root().join("steps/step-5/solution/Dockerfile"));
+    for (page, title) in [("index.html", "Introduction"), ("step-5.html", "Step 5")] {
+        let dom = Html::parse_document(&headless(&out.join(page), &["--dump-dom"]));
+        let text = |css: &str| {
+            dom.select(&Selector::parse(css).unwrap()).map(|e| e.text().collect::<String>()).collect::<Vec<_>>()
+        };
+        let heading = text("main h1");
+        assert!(heading.iter().any(|h| h.contains(title)), "{page}: the first heading is {heading:?}");
+        assert!(
+            text("title")[0].contains("Multi-stage Docker builds for a Rust server"),
+            "{page}: title {:?}",
+            text("title")
+        );
+        // The sidebar's table of contents is built by mdBook's script: it shows that
+        // scripts ran, and that every chapter is listed.
+        let chapters = text("ol.chapter li.chapter-item a");
+        assert!(
+            chapters.len() >= 30 && chapters.iter().any(|c| c.contains("Step 8")),
+            "{page}: table of contents {chapters:?}"
+        );
+        if page == "step-5.html" {
+            let blocks = text("code.language-dockerfile");
+            let solution_line = dockerfile.lines().find(|l| l.starts_with("COPY --from=builder")).unwrap();
+            assert!(
+                blocks.iter().any(|b| b.contains(solution_line)),
+                "step-5.html does not show the solution's `{solution_line}`"
+            );
+            let keywords = text("code.language-dockerfile .hljs-keyword");
+            assert!(
+                keywords.iter().any(|k| k == "FROM") && keywords.iter().any(|k| k == "COPY"),
+                "Dockerfile blocks are not highlighted: keywords {keywords:?}"
+            );
+            let comments = text("code.language-dockerfile .hljs-comment");
+            assert!(!comments.is_empty(), "Dockerfile comments are not highlighted");
+        }
+        let shot = shots.join(page.replace(".html", ".png"));
+        headless(&out.join(page), &[&format!("--screenshot={}", shot.display())]);
+        assert!(
+            std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
+            "no screenshot of {page} at {}",
+            shot.display()
+        );
+    }
+}
