@@ -138,7 +138,7 @@ pub fn stage(layers: &[&Path], skip: &[&str], watch: &[String], max_bytes: u64) 
     // An oversized context is measured, never copied: only the Dockerfile is staged.
     if report.bytes > max_bytes {
         let mut largest: Vec<(String, u64)> = by_top.into_iter().collect();
-        largest.sort_by(|a, b| b.1.cmp(&a.1));
+        largest.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
         largest.truncate(3);
         report.over_limit = Some(OverLimit { limit: max_bytes, largest });
     }

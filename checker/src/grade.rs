@@ -36,6 +36,16 @@ pub enum StepStatus {
     Error,
 }
 
+impl StepStatus {
+    pub fn word(self) -> &'static str {
+        match self {
+            StepStatus::Pass => "pass",
+            StepStatus::Fail => "fail",
+            StepStatus::Error => "error",
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StepGrade {
     pub step: String,

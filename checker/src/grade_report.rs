@@ -173,14 +173,6 @@ struct ClassroomTest {
     execution_time: String,
 }
 
-fn status_word(s: StepStatus) -> &'static str {
-    match s {
-        StepStatus::Pass => "pass",
-        StepStatus::Fail => "fail",
-        StepStatus::Error => "error",
-    }
-}
-
 /// GitHub Classroom's autograding result (version 1): one test per step, scored with the
 /// step's points; `autograding-grading-reporter` sums `tests[].score`.
 pub fn classroom_json(grade: &Grade) -> String {
@@ -196,7 +188,7 @@ pub fn classroom_json(grade: &Grade) -> String {
         .iter()
         .map(|s| ClassroomTest {
             name: format!("{}: {}", s.step, s.title),
-            status: status_word(s.status),
+            status: s.status.word(),
             score: s.points,
             message: s.summary(),
             test_code: format!("checker {}", s.step),

@@ -290,7 +290,7 @@ impl Manifest {
         }
         if l.memory.0 < 16_000_000
             || l.pids < 8
-            || !(l.cpus >= 0.1)
+            || l.cpus.is_nan() || l.cpus < 0.1
             || l.log_size.0 < 10_000
             || l.context_size.0 < 100_000
         {

@@ -368,11 +368,22 @@ pub fn engine_reason(error: &str) -> String {
 }
 
 /// Why a container stopped, in words a learner can act on.
+/// What a container that exhausted its pids limit is told.
+pub const PROCESS_LIMIT_HINT: &str = "The container reached its process limit: it keeps starting processes (a fork bomb, or a script that spawns without end). The image must run the server, one process.";
+
+/// Whether a container's output shows fork being refused, as shells report it.
+pub fn forks_refused(log: &str) -> bool {
+    ["Cannot fork", "fork: retry", "Resource temporarily unavailable"].iter().any(|m| log.contains(m))
+}
+
 pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, executable: Option<&str>) -> String {
     let exe = executable.unwrap_or("the command");
     let text = format!("{engine_error}\n{log}");
     if oom {
         return "The kernel killed the container for using too much memory.".into();
+    }
+    if forks_refused(&text) {
+        return PROCESS_LIMIT_HINT.into();
     }
     if text.contains("unable to find user") || text.contains("no matching entries in passwd") {
         return "USER names a user that does not exist in the image (scratch has no /etc/passwd): use numbers, e.g. USER 10001:10001.".into();
@@ -546,6 +557,7 @@ mod tests {
 
     #[test]
     fn exits_are_diagnosed() {
+        assert_eq!(diagnose_exit(2, false, "", "sh: 1: Cannot fork\n", Some("/bin/sh")), PROCESS_LIMIT_HINT);
         assert!(
             diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None)
                 .contains("USER 10001:10001")

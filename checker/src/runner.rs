@@ -643,8 +643,9 @@ impl Run<'_, '_> {
         let log = self.docker.logs_tail(name, 15);
         let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
         let pid_limit = self.target.manifest.limits.pids;
-        let hint = if self.docker.pids(name).is_some_and(|n| n >= pid_limit) {
-            "The container reached its process limit: it keeps starting processes (a fork bomb, or a script that spawns without end). The image must run the server, one process."
+        // A fork bomb hovers near the limit, and its shells complain when fork fails.
+        let hint = if rules::forks_refused(&log) || self.docker.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
+            rules::PROCESS_LIMIT_HINT
         } else if listens_locally {
             "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030."
         } else {

@@ -37,6 +37,7 @@ pub fn generate(root: &Path) -> Result<Files> {
         files.insert(format!("checks/{id}.md"), check_facts(&manifest, id, check, kind, &params)?);
     }
     whole(root, &manifest, &mut files)?;
+    files.insert("grading.md".into(), grading(&manifest));
     Ok(files)
 }
 
@@ -248,6 +249,39 @@ fn check_facts(
         check.why,
         check.fix
     ))
+}
+
+/// The points of each step and the limits every run is held to, from the manifest.
+fn grading(manifest: &Manifest) -> String {
+    let mut text = String::from("| Step | Points | Build time limit |\n|---|---:|---:|\n");
+    for step in &manifest.steps {
+        let _ = writeln!(
+            text,
+            "| [Step {}: {}]({}.md) | {} | {} s |",
+            step_number(step),
+            step.title,
+            step.id,
+            step.points,
+            step.build_timeout(&manifest.limits).as_secs()
+        );
+    }
+    let total: u32 = manifest.steps.iter().map(|s| s.points).sum();
+    let l = &manifest.limits;
+    let _ = write!(
+        text,
+        "| **Total** | **{total}** | |\n\n| Limit | Value | What it stops |\n|---|---|---|\n\
+         | Build time | {} s per build (a step may set its own) | a `RUN` that never ends |\n\
+         | Build context | {} after `.dockerignore` | a huge context filling the disk and the engine |\n\
+         | Kept build output | {} (its first and last half) | a build that prints without end |\n\
+         | Container memory | {} (no swap beyond it) | a container that eats the runner's memory |\n\
+         | Container processes | {} | a fork bomb |\n\
+         | Container CPUs | {} | a busy loop starving the other jobs |\n\
+         | Container log | {} on the engine | a container that prints without end |\n\
+         | Container privileges | all capabilities dropped, `no-new-privileges`, read-only root filesystem, no host environment | escapes and tampering |\n\
+         | Ports | published on 127.0.0.1 only | the container being reachable from the network |\n",
+        l.build_timeout_secs, l.context_size, l.log_size, l.memory, l.pids, l.cpus, l.log_size
+    );
+    text
 }
 
 /// The eight parts of the whole Dockerfile, as ranges of its lines (1-based, inclusive).
