@@ -305,9 +305,20 @@ pub fn diagnose_build(log: &str) -> Option<String> {
     }
     if has("failed to do request") || has("pull access denied") || has("manifest unknown") || has("not found: manifest")
     {
+        // Several bases load at once: the failing one is quoted (`> [internal] load
+        // metadata for X:`) or has its step's `#N ERROR` line.
+        let failed: Vec<&str> =
+            log.lines().filter(|l| l.contains(" ERROR")).filter_map(|l| l.split_whitespace().next()).collect();
+        let metadata = |l: &str| l.split("load metadata for ").nth(1).map(str::to_string);
         let image = log
             .lines()
-            .find_map(|l| l.split("load metadata for ").nth(1))
+            .find_map(|l| l.trim_start().strip_prefix("> [internal] load metadata for ").map(str::to_string))
+            .or_else(|| {
+                log.lines()
+                    .filter(|l| l.split_whitespace().next().is_some_and(|id| failed.contains(&id)))
+                    .find_map(metadata)
+            })
+            .or_else(|| log.lines().find_map(metadata))
             .map(|i| i.trim().trim_end_matches(':').to_string())
             .unwrap_or_else(|| "a base image".into());
         return Some(format!(
@@ -410,8 +421,15 @@ pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, execut
     if code == 0 {
         return format!("{exe} exited successfully right away: the image must run the server, which keeps running.");
     }
+    if code == NOT_STARTED {
+        return format!("The engine could not start {exe}: the message above says why.");
+    }
     format!("{exe} exited with code {code}: its log above says why.")
 }
+
+/// The exit code `diagnose_exit` is given for a container the engine could not start:
+/// then only the engine's message tells what went wrong.
+pub const NOT_STARTED: i64 = -1;
 
 #[cfg(test)]
 mod tests {
@@ -527,6 +545,12 @@ mod tests {
         let pull =
             "#3 [internal] load metadata for docker.io/library/rust:latest\n#3 ERROR: failed to do request: Head ...";
         assert!(diagnose_build(pull).unwrap().contains("could not fetch docker.io/library/rust:latest"));
+        let second = "#3 [internal] load metadata for docker.io/library/rust:1.95\n#4 [internal] load metadata for docker.io/library/debian:latest\n#4 ERROR: failed to do request: Head ...\n";
+        assert!(
+            diagnose_build(second).unwrap().contains("could not fetch docker.io/library/debian:latest"),
+            "{:?}",
+            diagnose_build(second)
+        );
         assert!(
             diagnose_build("failed to compute cache key: \"/srcs\": not found")
                 .unwrap()
@@ -557,6 +581,10 @@ mod tests {
 
     #[test]
     fn exits_are_diagnosed() {
+        let not_executable = "exec: \"/server\": permission denied: unknown";
+        assert!(diagnose_exit(NOT_STARTED, false, not_executable, "", Some("/server")).contains("COPY --chmod=0555"));
+        let missing = "exec: \"/server\": stat /server: no such file or directory: unknown";
+        assert!(diagnose_exit(NOT_STARTED, false, missing, "", Some("/server")).contains("not in the final image"));
         assert_eq!(diagnose_exit(2, false, "", "sh: 1: Cannot fork\n", Some("/bin/sh")), PROCESS_LIMIT_HINT);
         assert!(
             diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None)

@@ -582,7 +582,7 @@ impl Run<'_, '_> {
             let reason = rules::engine_reason(&e.to_string());
             return (
                 Outcome::fail(format!("the container did not start: {reason}")).hint(self.diagnose(
-                    127,
+                    rules::NOT_STARTED,
                     false,
                     &reason,
                     "",
