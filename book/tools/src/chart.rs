@@ -10,7 +10,7 @@ pub struct Bar {
     pub limit: u64,
 }
 
-const LEFT: f64 = 190.0;
+const LEFT: f64 = 260.0;
 const PLOT: f64 = 440.0;
 const ROW: f64 = 34.0;
 const TOP: f64 = 44.0;
@@ -70,7 +70,9 @@ pub fn svg(title: &str, bars: &[Bar]) -> String {
             y + 3.0,
             y + 31.0
         );
-        let _ = writeln!(s, r##"<text x="{}" y="{}" fill="#222">{}</text>"##, end + 6.0, y + 21.0, ByteSize(bar.bytes));
+        // The size follows its bar, or the limit mark when the mark is too close to pass.
+        let text_x = if limit - end > 70.0 || end > limit { end + 6.0 } else { limit + 6.0 };
+        let _ = writeln!(s, r##"<text x="{text_x}" y="{}" fill="#222">{}</text>"##, y + 21.0, ByteSize(bar.bytes));
     }
     let legend = bottom + 40.0;
     let _ = writeln!(s, r##"<rect x="{LEFT}" y="{}" width="14" height="10" fill="#3b7dd8"/>"##, legend - 9.0);
