@@ -290,7 +290,8 @@ impl Manifest {
         }
         if l.memory.0 < 16_000_000
             || l.pids < 8
-            || l.cpus.is_nan() || l.cpus < 0.1
+            || l.cpus.is_nan()
+            || l.cpus < 0.1
             || l.log_size.0 < 10_000
             || l.context_size.0 < 100_000
         {
@@ -441,6 +442,26 @@ fix = "f"
         let typo = MINIMAL.replace("kind = \"image-size\"", "kind = \"image-size\"\nlimitt = 3");
         let err = Manifest::parse(&typo).unwrap_err();
         assert!(format!("{err:#}").contains("limitt"), "a misspelt parameter is an error, not ignored: {err:#}");
+    }
+
+    #[test]
+    fn limits_default_when_absent_and_too_low_ones_are_rejected() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        assert_eq!(m.limits.pids, Limits::default().pids);
+        assert_eq!(m.steps[0].build_timeout(&m.limits).as_secs(), 900);
+        let set = MINIMAL.replace(
+            "[[steps]]\nid = \"step-1\"",
+            "[limits]\npids = 32\nbuild_timeout_secs = 60\n[[steps]]\nid = \"step-1\"",
+        );
+        let m = Manifest::parse(&set).unwrap();
+        assert_eq!((m.limits.pids, m.limits.memory), (32, Limits::default().memory));
+        assert_eq!(m.steps[1].build_timeout(&m.limits).as_secs(), 60);
+        let low = set.replace("pids = 32", "pids = 2");
+        assert!(Manifest::parse(&low).unwrap_err().to_string().contains("pids >= 8"));
+        let typo = set.replace("pids = 32", "pid = 32");
+        assert!(format!("{:#}", Manifest::parse(&typo).unwrap_err()).contains("unknown field `pid`"));
+        let no_points = MINIMAL.replacen("points = 10\n", "", 1);
+        assert!(format!("{:#}", Manifest::parse(&no_points).unwrap_err()).contains("missing field `points`"));
     }
 
     #[test]
