@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measures the workshop's numbers with the checker itself and writes bench/results.json:
 every step's solution image size and time to first response, step 8's cold (--no-cache)
-and warm build times, and step 3's source-only rebuild against its cold build.
+and warm build times, step 3's source-only rebuild against its cold build, and how long
+`checker grade --ci --jobs 2` takes on every reference solution, cold and warm.
 
 Usage: python3 bench/bench.py   (needs the engine and the base images; takes minutes)
 The docker client is taken from CHECKER_DOCKER, as the checker does.
@@ -10,8 +11,10 @@ import json
 import os
 import pathlib
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -42,6 +45,25 @@ def machine():
             "rust_base_image_bytes": int(rust) if rust.isdigit() else None}
 
 
+def grade(no_cache):
+    """Grades a repository holding every reference solution, as an instructor's CI would:
+    `checker grade --ci --jobs 2`. Returns the run's seconds and points."""
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = pathlib.Path(tmp)
+        shutil.copy(ROOT / "workshop.toml", repo)
+        shutil.copytree(ROOT / "steps", repo / "steps")
+        for step in sorted((repo / "steps").iterdir()):
+            shutil.copytree(step / "solution", step, dirs_exist_ok=True)
+        args = [str(CHECKER), "grade", "--ci", "--jobs", "2", "--format", "json"] + (["--no-cache"] if no_cache else [])
+        started = time.time()
+        out = subprocess.run(args, cwd=repo, capture_output=True, text=True)
+        seconds = time.time() - started
+        result = json.loads(out.stdout)
+        if out.returncode != 0:
+            sys.exit(f"grading the reference solutions failed ({out.returncode}): {out.stderr[-2000:]}")
+        return {"seconds": seconds, "points": result["points"], "max_points": result["max_points"]}
+
+
 def main():
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "checker"], cwd=ROOT, check=True)
     started = time.time()
@@ -70,6 +92,8 @@ def main():
         "warm_build_seconds": warm8["image"]["build_seconds"],
         "source_only_rebuild_seconds": warm8["image"]["rebuild_seconds"],
     }
+    # Cold (every layer rebuilt) before warm, with the layers the runs above left.
+    results["grade"] = {"jobs": 2, "cold": grade(no_cache=True), "warm": grade(no_cache=False)}
     out = ROOT / "bench" / "results.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
 
@@ -83,6 +107,9 @@ def main():
           f"{s3['source_only_rebuild_seconds']:.1f} s (ratio {s3['ratio']:.2f})")
     print(f"step 8: cold build {s8['cold_build_seconds']:.1f} s, warm build {s8['warm_build_seconds']:.1f} s, "
           f"source-only rebuild {s8['source_only_rebuild_seconds']:.1f} s")
+    g = results["grade"]
+    print(f"checker grade --ci --jobs 2 on every solution: cold {g['cold']['seconds']:.0f} s, "
+          f"warm {g['warm']['seconds']:.0f} s ({g['warm']['points']}/{g['warm']['max_points']} points)")
     print(f"\nwritten to {out.relative_to(ROOT)} in {time.time() - started:.0f} s")
 
 

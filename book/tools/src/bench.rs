@@ -11,6 +11,22 @@ pub struct Results {
     pub steps: Vec<StepSize>,
     pub step_3: Step3,
     pub step_8: Step8,
+    pub grade: GradeTimes,
+}
+
+/// `checker grade --ci --jobs N` on a repository of every reference solution.
+#[derive(Debug, Deserialize)]
+pub struct GradeTimes {
+    pub jobs: u32,
+    pub cold: GradeRun,
+    pub warm: GradeRun,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GradeRun {
+    pub seconds: f64,
+    pub points: u32,
+    pub max_points: u32,
 }
 
 #[derive(Debug, Deserialize)]

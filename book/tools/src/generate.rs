@@ -37,7 +37,7 @@ pub fn generate(root: &Path) -> Result<Files> {
         files.insert(format!("checks/{id}.md"), check_facts(&manifest, id, check, kind, &params)?);
     }
     whole(root, &manifest, &mut files)?;
-    files.insert("grading.md".into(), grading(&manifest));
+    files.insert("grading.md".into(), grading(&manifest, &bench));
     Ok(files)
 }
 
@@ -252,7 +252,7 @@ fn check_facts(
 }
 
 /// The points of each step and the limits every run is held to, from the manifest.
-fn grading(manifest: &Manifest) -> String {
+fn grading(manifest: &Manifest, bench: &Results) -> String {
     let mut text = String::from("| Step | Points | Build time limit |\n|---|---:|---:|\n");
     for step in &manifest.steps {
         let _ = writeln!(
@@ -269,7 +269,7 @@ fn grading(manifest: &Manifest) -> String {
     let l = &manifest.limits;
     let _ = write!(
         text,
-        "| **Total** | **{total}** | |\n\n| Limit | Value | What it stops |\n|---|---|---|\n\
+        "| **Total** | **{total}** | |\n\nEvery build and every container is held to these limits:\n\n| Limit | Value | What it stops |\n|---|---|---|\n\
          | Build time | {} s per build (a step may set its own) | a `RUN` that never ends |\n\
          | Build context | {} after `.dockerignore` | a huge context filling the disk and the engine |\n\
          | Kept build output | {} (its first and last half) | a build that prints without end |\n\
@@ -280,6 +280,19 @@ fn grading(manifest: &Manifest) -> String {
          | Container privileges | all capabilities dropped, `no-new-privileges`, read-only root filesystem, no host environment | escapes and tampering |\n\
          | Ports | published on 127.0.0.1 only | the container being reachable from the network |\n",
         l.build_timeout_secs, l.context_size, l.log_size, l.memory, l.pids, l.cpus, l.log_size
+    );
+    let g = &bench.grade;
+    let _ = write!(
+        text,
+        "\n**Measured:** `checker grade --ci --jobs {}` on a repository holding every reference solution \
+         scored {}/{} in {:.0} s with a cold cache (`--no-cache`: every step compiled from scratch) and in \
+         {:.0} s with a warm one.\n{}",
+        g.jobs,
+        g.warm.points,
+        g.warm.max_points,
+        g.cold.seconds,
+        g.warm.seconds,
+        measured_on(bench)
     );
     text
 }
