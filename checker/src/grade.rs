@@ -73,6 +73,8 @@ pub struct Grade {
     pub seconds: f64,
     /// `built-in` under `--ci`, else the repository's workshop.toml.
     pub manifest: String,
+    /// Where this grading run kept its build logs.
+    pub logs: String,
     pub steps: Vec<StepGrade>,
 }
 
@@ -127,8 +129,12 @@ pub fn grade(
                     let graded = grade_step(manifest, root, step, options);
                     if options.progress {
                         eprintln!(
-                            "  {}: {:?}, {}/{} points, {:.0} s",
-                            step.id, graded.status, graded.points, graded.max_points, graded.seconds
+                            "  {}: {}, {}/{} points, {:.0} s",
+                            step.id,
+                            graded.status.word(),
+                            graded.points,
+                            graded.max_points,
+                            graded.seconds
                         );
                     }
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(graded);
@@ -152,6 +158,7 @@ pub fn grade(
         errors: count(StepStatus::Error),
         seconds: started.elapsed().as_secs_f64(),
         manifest: manifest_name.to_string(),
+        logs: options.log_dir.display().to_string(),
         steps,
     })
 }

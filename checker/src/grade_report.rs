@@ -29,8 +29,8 @@ pub fn human(grade: &Grade) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} / {} points: {} passed, {} failed, {} could not be checked ({:.0} s)",
-        grade.points, grade.max_points, grade.passed, grade.failed, grade.errors, grade.seconds
+        "\n{} / {} points: {} passed, {} failed, {} could not be checked ({:.0} s)\n  build logs: {}\n  every check of every step: --format json",
+        grade.points, grade.max_points, grade.passed, grade.failed, grade.errors, grade.seconds, grade.logs
     );
     out
 }
@@ -237,6 +237,7 @@ mod tests {
             errors: 1,
             seconds: 3.0,
             manifest: "built-in".into(),
+            logs: ".checker/grade/1-2".into(),
             steps: vec![
                 step("step-1", StepStatus::Pass, 10, None),
                 step("step-2", StepStatus::Error, 0, Some("no Dockerfile:\nat all")),
