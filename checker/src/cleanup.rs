@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 
 use crate::docker::Docker;
@@ -75,10 +76,22 @@ pub fn run() {
     remove(None);
 }
 
-/// Cleans up on Ctrl-C (and SIGTERM / SIGHUP) before exiting with 130.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed: the handler is then cleaning up and will exit with 130, so
+/// no new work may start and the main thread must not exit first.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Cleans up on Ctrl-C (and SIGTERM / SIGHUP) before exiting with 130. Runs on other
+/// threads may register something while the first sweep runs: a second sweep takes it.
 pub fn install_signal_handler() {
     let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("\ninterrupted: removing the checker's containers and images…");
+        run();
+        std::thread::sleep(std::time::Duration::from_millis(300));
         run();
         std::process::exit(130);
     });

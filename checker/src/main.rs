@@ -139,7 +139,13 @@ struct GradeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     checker::cleanup::install_signal_handler();
-    match run(&cli) {
+    let result = run(&cli);
+    // After Ctrl-C the handler removes what the runs created and exits with 130: a run
+    // that ended because its container vanished must not exit first.
+    while checker::cleanup::interrupted() {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             if cli.single_format().ok() == Some(Format::Json) {

@@ -297,3 +297,67 @@ fn four_grades_at_once_do_not_collide() {
         assert_engine_clean(&json_of(out), tmp.path());
     }
 }
+
+#[test]
+fn ci_mode_grades_with_the_built_in_manifest_not_the_students() {
+    require_docker();
+    let repo = student_repo(&[1], &[]);
+    let manifest = fs::read_to_string(repo.path().join("workshop.toml")).unwrap();
+    let generous = manifest.replacen("points = 10", "points = 1000", 1);
+    assert_ne!(generous, manifest, "step 1's points moved: update this test");
+    fs::write(repo.path().join("workshop.toml"), generous).unwrap();
+    let points = |args: &[&str]| {
+        let out = grade(repo.path(), args).output().unwrap();
+        let json = json_of(&out);
+        assert_eq!(out.status.code(), Some(0), "{json:#}");
+        (json["points"].as_u64().unwrap(), json["manifest"].as_str().unwrap().to_string())
+    };
+    assert_eq!(points(&["--steps", "1", "--format", "json"]), (1000, "workshop.toml".to_string()));
+    assert_eq!(points(&["--steps", "1", "--ci", "--format", "json"]), (10, "built-in".to_string()));
+}
+
+#[test]
+fn a_step_that_cannot_be_checked_is_an_error_and_the_others_are_graded() {
+    require_docker();
+    let repo = student_repo(&[1], &[]);
+    fs::remove_file(repo.path().join("steps/step-2/Dockerfile")).unwrap();
+    let out = grade(repo.path(), &["--steps", "1-2", "--format", "json"]).output().unwrap();
+    let json = json_of(&out);
+    assert_eq!(out.status.code(), Some(2), "a step that could not be checked is exit 2:\n{json:#}");
+    assert_eq!(
+        (json["points"].as_u64(), json["errors"].as_u64(), json["passed"].as_u64()),
+        (Some(10), Some(1), Some(1))
+    );
+    let step2 = &json["steps"][1];
+    assert_eq!(step2["status"], "error");
+    assert!(step2["error"].as_str().unwrap().contains("no Dockerfile at"), "{step2:#}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_a_parallel_grade_removes_what_every_step_created() {
+    require_docker();
+    let never = "FROM debian:bookworm-slim\nWORKDIR /app\nCMD [\"sleep\", \"infinity\"]\n";
+    let repo = student_repo(&[], &[(1, "Dockerfile", never), (2, "Dockerfile", never)]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = grade(repo.path(), &["--steps", "1-2", "--jobs", "2", "--format", "json"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let runs = |what: &[&str]| common::runs_of(pid, what);
+    // Both steps' containers run (each waits for an answer that never comes): interrupt.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while runs(&["ps", "-a"]).len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "the two steps' containers never ran together");
+        assert!(child.try_wait().unwrap().is_none(), "grading ended before its containers ran");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    common::interrupt(pid);
+    assert_eq!(child.wait().unwrap().code(), Some(130), "an interrupted grade exits 130");
+    assert!(runs(&["ps", "-a"]).is_empty(), "every step's container is gone");
+    assert!(runs(&["images"]).is_empty(), "every step's image is gone");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "every staged context is gone");
+}
