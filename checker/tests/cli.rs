@@ -132,3 +132,28 @@ fn a_bad_manifest_exits_2_with_its_path() {
         .code(2)
         .stderr(predicate::str::contains("workshop.toml").and(predicate::str::contains("update the checker")));
 }
+
+#[test]
+fn grading_formats_are_checked_before_anything_is_built() {
+    let with = |args: &[&str]| {
+        let out = checker()
+            .env("CHECKER_DOCKER", "/nonexistent/docker")
+            .env_remove("GITHUB_OUTPUT")
+            .args(args)
+            .assert()
+            .code(2);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    assert!(with(&["grade", "--format", "classroom"]).contains("$GITHUB_OUTPUT"));
+    assert!(
+        with(&["grade", "--format", "json", "--format", "junit"]).contains("only one format can go to the terminal")
+    );
+    assert!(with(&["grade", "--format", "xml"]).contains("unknown format `xml`"));
+    assert!(with(&["grade", "--format", "junit="]).contains("names no file"));
+    assert!(with(&["grade", "--steps", "4-2"]).contains("runs backwards"));
+    assert!(with(&["grade", "--steps", "9"]).contains("unknown step `9`"));
+    assert!(with(&["grade", "--jobs", "0"]).contains("--jobs"));
+    assert!(with(&["step-1", "--format", "junit"]).contains("only `checker grade` writes junit"));
+    // Valid formats get as far as the engine, which is missing here.
+    assert!(with(&["grade", "--format", "junit=report.xml"]).contains("/nonexistent/docker"));
+}
