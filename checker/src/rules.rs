@@ -379,6 +379,18 @@ pub fn engine_reason(error: &str) -> String {
 }
 
 /// Why a container stopped, in words a learner can act on.
+/// The engine's host when `DOCKER_HOST` names another machine: ports the checker
+/// publishes on that engine's 127.0.0.1 cannot be reached from here.
+pub fn remote_engine(docker_host: Option<&str>) -> Option<String> {
+    let rest = docker_host?.strip_prefix("tcp://").or_else(|| docker_host?.strip_prefix("ssh://"))?;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(['/', ':']).next().unwrap_or_default(),
+    };
+    (!matches!(host, "" | "localhost" | "127.0.0.1" | "::1")).then(|| host.to_string())
+}
+
 /// What a container that exhausted its pids limit is told.
 pub const PROCESS_LIMIT_HINT: &str = "The container reached its process limit: it keeps starting processes (a fork bomb, or a script that spawns without end). The image must run the server, one process.";
 
@@ -577,6 +589,18 @@ mod tests {
             ),
             "unable to find user app: no matching entries in passwd file"
         );
+    }
+
+    #[test]
+    fn a_remote_engine_is_recognised() {
+        assert_eq!(remote_engine(Some("tcp://docker:2375")), Some("docker".into()));
+        assert_eq!(remote_engine(Some("ssh://me@build.example.org")), Some("build.example.org".into()));
+        assert_eq!(remote_engine(Some("tcp://127.0.0.1:2375")), None);
+        assert_eq!(remote_engine(Some("tcp://localhost:2375")), None);
+        assert_eq!(remote_engine(Some("tcp://[::1]:2375")), None);
+        assert_eq!(remote_engine(Some("tcp://[2001:db8::1]:2375")), Some("2001:db8::1".into()));
+        assert_eq!(remote_engine(Some("unix:///var/run/docker.sock")), None);
+        assert_eq!(remote_engine(None), None);
     }
 
     #[test]

@@ -644,12 +644,17 @@ impl Run<'_, '_> {
         let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
         let pid_limit = self.target.manifest.limits.pids;
         // A fork bomb hovers near the limit, and its shells complain when fork fails.
+        let remote = rules::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
         let hint = if rules::forks_refused(&log) || self.docker.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
-            rules::PROCESS_LIMIT_HINT
+            rules::PROCESS_LIMIT_HINT.to_string()
+        } else if let Some(host) = remote {
+            format!(
+                "DOCKER_HOST points at the engine on {host}: the checker publishes the container's port on that machine's 127.0.0.1, which this machine cannot reach. Run the checker on the machine the engine runs on (a docker:dind service does not work)."
+            )
         } else if listens_locally {
-            "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030."
+            "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030.".to_string()
         } else {
-            "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030."
+            "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030.".to_string()
         };
         (
             Outcome::fail(format!(
