@@ -230,10 +230,15 @@ fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
     let steps = checker::grade::select(&manifest, &args.steps)?;
     let specs =
         if cli.format.is_empty() { vec![FormatSpec { format: Format::Human, path: None }] } else { cli.format.clone() };
-    let to_stdout = specs.iter().filter(|s| s.path.is_none() && s.format != Format::Classroom).count();
-    if to_stdout > 1 {
+    // JSON or XML on stdout must be alone there; the table and GitHub's annotations (which
+    // always go to stdout, where the runner reads them) mix well.
+    let documents =
+        specs.iter().filter(|s| s.path.is_none() && matches!(s.format, Format::Json | Format::Junit)).count();
+    let lines =
+        specs.iter().filter(|s| s.format == Format::Github || (s.path.is_none() && s.format == Format::Human)).count();
+    if documents > 1 || (documents == 1 && lines > 0) {
         bail!(
-            "--format: only one format can go to the terminal; send the others to files, e.g. --format junit=report.xml"
+            "--format: json or junit on the terminal must be alone there (the human table and github's annotations print there too); send it to a file, e.g. --format junit=report.xml"
         );
     }
     let env_file = |var: &str| std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from);
