@@ -20,7 +20,7 @@ use checker::watch;
     version,
     about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
     override_usage = "checker [OPTIONS] <STEP>\n       checker list\n       checker hint <STEP>\n       checker grade [--steps 1-8] [--jobs N] [--ci] [--format FORMAT[=PATH]]...",
-    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)"
+    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps and your last results\n  checker hint step-5         a hint for step 5\n  checker grade --steps 1-5 -j 2 --format junit=report.xml\n                              grade a repository (for instructors)\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)\n  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY  where `grade` writes the classroom and github formats"
 )]
 struct Cli {
     #[command(subcommand)]
