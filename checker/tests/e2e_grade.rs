@@ -314,6 +314,9 @@ fn ci_mode_grades_with_the_built_in_manifest_not_the_students() {
     };
     assert_eq!(points(&["--steps", "1", "--format", "json"]), (1000, "workshop.toml".to_string()));
     assert_eq!(points(&["--steps", "1", "--ci", "--format", "json"]), (10, "built-in".to_string()));
+    // Nor can a student stop the grading by deleting the manifest.
+    fs::remove_file(repo.path().join("workshop.toml")).unwrap();
+    assert_eq!(points(&["--steps", "1", "--ci", "--format", "json"]), (10, "built-in".to_string()));
 }
 
 #[test]
