@@ -227,11 +227,21 @@ pub fn build_error_line(log: &str, dockerfile: &str) -> Option<usize> {
     })
 }
 
-/// The Dockerfile line of the build step BuildKit was running last (`#8 [2/3] RUN …`):
-/// where a build that never ended was stuck.
+/// The step a line of BuildKit's plain output starts, e.g. `[builder 4/7] RUN cargo build`
+/// from `#7 [builder 4/7] RUN cargo build`; `None` for any other line.
+pub fn build_step(line: &str) -> Option<&str> {
+    let (id, step) = line.split_once(' ')?;
+    (id.starts_with('#') && step.starts_with('[') && step.contains("] ")).then_some(step)
+}
+
+/// The build step BuildKit started last: where a build that never ended was stuck.
+pub fn running_step(log: &str) -> Option<&str> {
+    log.lines().rev().find_map(build_step)
+}
+
+/// The Dockerfile line of the build step BuildKit was running last.
 pub fn running_step_line(log: &str, dockerfile: &str) -> Option<usize> {
-    let step = log.lines().rev().find(|l| l.starts_with('#') && l.contains(" [") && l.contains("] "))?;
-    instruction_line(step.split_once("] ")?.1, dockerfile)
+    instruction_line(running_step(log)?.split_once("] ")?.1, dockerfile)
 }
 
 /// The line of the Dockerfile's instruction that BuildKit quotes as `instruction`.
@@ -539,6 +549,8 @@ mod tests {
         let dockerfile = "FROM debian:bookworm-slim\nRUN echo hi\nRUN sleep \\\n  infinity\nCMD [\"x\"]\n";
         let log = "#5 [2/3] RUN echo hi\n#5 DONE 0.1s\n#6 [3/3] RUN sleep   infinity\n";
         assert_eq!(running_step_line(log, dockerfile), Some(3));
+        assert_eq!(running_step(log), Some("[3/3] RUN sleep   infinity"));
+        assert_eq!(build_step("#5 0.197 output [with brackets] here"), None);
         assert_eq!(running_step_line("#1 [internal] load build definition\n", dockerfile), None);
     }
 

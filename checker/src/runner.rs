@@ -52,6 +52,22 @@ pub struct Target<'m> {
     pub label: String,
 }
 
+impl<'m> Target<'m> {
+    /// The learner's own files of `step` in the workshop at `root`: what `checker step-N`
+    /// and `checker grade` check.
+    pub fn learner(manifest: &'m Manifest, step: &'m Step, root: &Path) -> Self {
+        Target {
+            manifest,
+            step,
+            source: Source::Learner,
+            layers: vec![root.join(&step.dir)],
+            skip: vec!["solution"],
+            dockerfile: None,
+            label: step.dir.clone(),
+        }
+    }
+}
+
 pub struct Options {
     pub no_cache: bool,
     /// Show a spinner with the current build step on stderr.
@@ -95,11 +111,16 @@ struct Names {
     container: String,
 }
 
+/// An id no other run on this machine has now: the process id (which tests use to find a
+/// process's leftovers) and the time.
+pub fn run_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}-{:x}", std::process::id(), nanos % 0xffff_ffff_ffff)
+}
+
 impl Names {
     fn new(step: &str) -> Self {
-        let nanos =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let run = format!("{}-{:x}", std::process::id(), nanos % 0xffff_ffff_ffff);
+        let run = run_id();
         let step = step.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
         Self { image: format!("checker-local/{step}:{run}"), container: format!("checker-{step}-{run}"), run }
     }
@@ -350,9 +371,8 @@ impl Run<'_, '_> {
         };
         self.spinner.say(format!("{what} {}…", self.target.step.id));
         self.docker.build(&request, |line| {
-            // BuildKit's plain output: `#7 [builder 4/7] RUN cargo build ...` starts a step.
-            if line.starts_with('#') && line.contains(" [") {
-                self.spinner.say(format!("{what}: {}", line.split_once(' ').map_or(line, |(_, rest)| rest)));
+            if let Some(step) = rules::build_step(line) {
+                self.spinner.say(format!("{what}: {step}"));
             } else if line.contains("Compiling ") {
                 self.spinner.say(format!("{what}: {}", line.trim()));
             }
@@ -378,10 +398,8 @@ impl Run<'_, '_> {
     /// A build stopped at the step's time limit, with the step it was stuck in.
     fn timed_out(&self, log: &str, log_path: &str) -> Outcome {
         let limit = self.target.step.build_timeout(&self.target.manifest.limits).as_secs();
-        let stuck = log.lines().rev().find(|l| l.starts_with('#') && l.contains(" [")).map(|l| {
-            let step = l.split_once(' ').map_or(l, |(_, rest)| rest);
-            format!(" (it was running `{}`)", step.chars().take(120).collect::<String>())
-        });
+        let stuck = rules::running_step(log)
+            .map(|step| format!(" (it was running `{}`)", step.chars().take(120).collect::<String>()));
         Outcome::fail(format!("the build did not finish within {limit} s, the step's build time limit, and was stopped{}", stuck.unwrap_or_default()))
             .line(rules::running_step_line(log, &self.dockerfile_text))
             .hint("A RUN instruction never ended: a build must not start a server, sleep, or wait for input. Start the server with CMD or ENTRYPOINT, which run when the container starts, not during the build.")
@@ -643,8 +661,8 @@ impl Run<'_, '_> {
         let log = self.docker.logs_tail(name, 15);
         let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
         let pid_limit = self.target.manifest.limits.pids;
-        // A fork bomb hovers near the limit, and its shells complain when fork fails.
         let remote = rules::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
+        // A fork bomb hovers near the limit, and its shells complain when fork fails.
         let hint = if rules::forks_refused(&log) || self.docker.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
             rules::PROCESS_LIMIT_HINT.to_string()
         } else if let Some(host) = remote {
