@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::manifest::{Manifest, Step};
 use crate::report::{Report, Status};
-use crate::runner::{self, Source, Target};
+use crate::runner::{self, Target};
 
 /// The version of `checker grade --format json`'s layout.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -164,15 +164,7 @@ pub fn grade(
 
 fn grade_step(manifest: &Manifest, root: &Path, step: &Step, options: &Options) -> StepGrade {
     let started = Instant::now();
-    let target = Target {
-        manifest,
-        step,
-        source: Source::Learner,
-        layers: vec![root.join(&step.dir)],
-        skip: vec!["solution"],
-        dockerfile: None,
-        label: step.dir.clone(),
-    };
+    let target = Target::learner(manifest, step, root);
     let run_options = runner::Options { no_cache: options.no_cache, progress: false, log_dir: options.log_dir.clone() };
     let result = runner::run(&target, &run_options);
     let (status, error, report) = match result {

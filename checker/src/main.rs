@@ -256,15 +256,10 @@ fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
             "--format classroom writes to $GITHUB_OUTPUT, which GitHub Actions sets: run it in a workflow, or give a file with --format classroom=PATH"
         );
     }
-    let run_id = format!(
-        "{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0)
-    );
     let options = checker::grade::Options {
         jobs: usize::from(args.jobs),
         no_cache: args.no_cache,
-        log_dir: root.join(".checker").join("grade").join(run_id),
+        log_dir: root.join(".checker").join("grade").join(runner::run_id()),
         progress: true,
     };
     eprintln!(
@@ -329,24 +324,27 @@ fn check(cli: &Cli, format: Format, root: &Path, manifest: &Manifest, state_path
         bail!("name the step to check, e.g. `checker step-1` (`checker list` shows them all)");
     };
     let step = manifest.step(name)?;
-    let step_dir = root.join(&step.dir);
-    let (source, layers, skip, label) = match (&args.context, args.solution) {
-        (Some(dir), _) => (Source::Context, vec![dir.clone()], vec![], dir.display().to_string()),
-        (None, true) => (
-            Source::Solution,
-            vec![step_dir, root.join(&step.solution)],
-            vec!["solution"],
-            format!("{} with {} overlaid", step.dir, step.solution),
-        ),
-        (None, false) => (Source::Learner, vec![step_dir], vec!["solution"], step.dir.clone()),
-    };
+    let mut target = Target::learner(manifest, step, root);
+    match (&args.context, args.solution) {
+        (Some(dir), _) => {
+            target.source = Source::Context;
+            target.layers = vec![dir.clone()];
+            target.skip = vec![];
+            target.label = dir.display().to_string();
+        }
+        (None, true) => {
+            target.source = Source::Solution;
+            target.layers.push(root.join(&step.solution));
+            target.label = format!("{} with {} overlaid", step.dir, step.solution);
+        }
+        (None, false) => {}
+    }
     if let Some(file) = &args.file
         && !file.is_file()
     {
         bail!("--file {}: no such file", file.display());
     }
-    let dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
-    let target = Target { manifest, step, source, layers, skip, dockerfile, label };
+    target.dockerfile = args.file.as_ref().map(|f| std::path::absolute(f).unwrap_or_else(|_| f.clone()));
     let options = runner::Options {
         no_cache: args.no_cache,
         progress: format == Format::Human && std::io::stderr().is_terminal(),
