@@ -14,8 +14,11 @@ use std::path::Path;
 pub type Files = BTreeMap<String, String>;
 
 pub fn generate(root: &Path) -> Result<Files> {
-    let manifest = Manifest::load(&root.join("workshop.toml"))?;
-    let raw: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("workshop.toml"))?)?;
+    let path = root.join("workshop.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest = Manifest::parse(&text)?;
+    // The typed manifest has each check's kind as an enum; the page shows it as written.
+    let raw: toml::Table = toml::from_str(&text)?;
     let bench = Results::load(&root.join("bench/results.json"))?;
     let mut files = Files::new();
     sizes(&manifest, &bench, &mut files)?;
@@ -26,14 +29,13 @@ pub fn generate(root: &Path) -> Result<Files> {
         files.insert(format!("{}/Dockerfile.diff", step.id), solution_diff(root, step, previous)?);
     }
     for (id, check) in &manifest.checks {
-        let params = raw["checks"][id.as_str()]
-            .as_table()
-            .context("a check is a table")?
+        let table = raw["checks"][id.as_str()].as_table().context("a check is a table")?;
+        let params = table
             .iter()
             .filter(|(k, _)| !["kind", "title", "why", "fix"].contains(&k.as_str()))
             .map(|(k, v)| format!("`{k} = {v}`"))
             .collect::<Vec<_>>();
-        let kind = raw["checks"][id.as_str()]["kind"].as_str().context("a check has a kind")?;
+        let kind = table["kind"].as_str().context("a check has a kind")?;
         files.insert(format!("checks/{id}.md"), check_facts(&manifest, id, check, kind, &params)?);
     }
     whole(root, &manifest, &mut files)?;

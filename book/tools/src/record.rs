@@ -2,9 +2,10 @@
 //! point, and on each common mistake of `book/mistakes.toml`.
 
 use anyhow::{Context, Result, bail};
+use checker::context::Staged;
 use checker::manifest::{Manifest, Step};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 #[derive(Debug, Deserialize)]
@@ -55,10 +56,10 @@ pub fn record_all(root: &Path) -> Result<()> {
         let text = format!("$ checker {}\n{}", step.id, relative(&output, root, None));
         save(root, &format!("{}/start-output.txt", step.id), &text)?;
     }
-    let staging = tempfile::tempdir()?;
     for mistake in Mistakes::load(root)?.mistakes {
         let step = manifest.step(&mistake.step)?;
-        let dir = stage(root, step, &mistake, staging.path())?;
+        let staged = stage(root, step, &mistake)?;
+        let dir = staged.path();
         let context = format!("./{}", mistake.name);
         let output = run(&checker, root, &[&step.id, "--context", &dir.to_string_lossy()])?;
         for id in &mistake.expect {
@@ -67,7 +68,7 @@ pub fn record_all(root: &Path) -> Result<()> {
             }
         }
         let text =
-            format!("$ checker {} --context {context}\n{}", step.id, relative(&output, root, Some((&dir, &context))));
+            format!("$ checker {} --context {context}\n{}", step.id, relative(&output, root, Some((dir, &context))));
         save(root, &format!("mistakes/{}.txt", mistake.name), &text)?;
     }
     Ok(())
@@ -94,24 +95,12 @@ fn relative(output: &str, root: &Path, staged: Option<(&Path, &str)>) -> String 
     text.replace(&format!("{}/", root.display()), "")
 }
 
-/// A copy of the step's folder with its solution laid over it and the mistake's edits.
-fn stage(root: &Path, step: &Step, mistake: &Mistake, staging: &Path) -> Result<PathBuf> {
-    let from = root.join(&step.dir);
-    let solution = root.join(&step.solution);
-    let to = staging.join(&mistake.name);
-    for source in [&from, &solution] {
-        for entry in
-            walkdir::WalkDir::new(source).into_iter().filter_entry(|e| e.path() != solution || source == &solution)
-        {
-            let entry = entry?;
-            let inside = entry.path().strip_prefix(source)?;
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(to.join(inside))?;
-            } else {
-                std::fs::copy(entry.path(), to.join(inside))?;
-            }
-        }
-    }
+/// The step's folder with its solution laid over it, staged as the checker's own
+/// `--solution` stages it, then the mistake's edits.
+fn stage(root: &Path, step: &Step, mistake: &Mistake) -> Result<Staged> {
+    let layers = [root.join(&step.dir), root.join(&step.solution)];
+    let staged = checker::context::stage(&[&layers[0], &layers[1]], &["solution"], &[], u64::MAX)?;
+    let to = staged.path();
     for edit in &mistake.edits {
         let path = to.join(&edit.file);
         let text = std::fs::read_to_string(&path).with_context(|| format!("{}: no {}", mistake.name, edit.file))?;
@@ -120,7 +109,7 @@ fn stage(root: &Path, step: &Step, mistake: &Mistake, staging: &Path) -> Result<
         }
         std::fs::write(&path, text.replace(&edit.replace, &edit.with))?;
     }
-    Ok(to)
+    Ok(staged)
 }
 
 fn save(root: &Path, name: &str, text: &str) -> Result<()> {
