@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{assert_nothing_left, check, require_docker, root, run_json};
@@ -20,25 +20,9 @@ fn context(step: &str, fixture: Option<&str>) -> tempfile::TempDir {
         layers.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(f));
     }
     for layer in layers {
-        copy_tree(&layer, dir.path());
+        common::copy_tree(&layer, dir.path());
     }
     dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let name = entry.file_name();
-        if name == "solution" || name == "target" {
-            continue;
-        }
-        let dest: PathBuf = to.join(&name);
-        if entry.path().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 /// Replaces `from` by `to` in the copied server source; the original must contain it.

@@ -13,27 +13,16 @@ use base64::Engine as _;
 use common::{require_docker, root};
 use serde_json::Value;
 
-/// A student's repository: the workshop's manifest and steps, with `solved` steps replaced
-/// by their reference solution and `edits` applied as (step, file, text).
+/// A student's repository: the workshop's manifest and steps (without their solutions),
+/// with `solved` steps replaced by their reference solution and `files` written as
+/// (step, file, text).
 fn student_repo(solved: &[u32], files: &[(u32, &str, &str)]) -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     fs::copy(root().join("workshop.toml"), repo.path().join("workshop.toml")).unwrap();
-    for entry in walkdir::WalkDir::new(root().join("steps")).into_iter().flatten() {
-        let inside = entry.path().strip_prefix(root()).unwrap();
-        if entry.file_type().is_dir() {
-            fs::create_dir_all(repo.path().join(inside)).unwrap();
-        } else {
-            fs::copy(entry.path(), repo.path().join(inside)).unwrap();
-        }
-    }
+    common::copy_tree(&root().join("steps"), &repo.path().join("steps"));
     for n in solved {
-        let step = repo.path().join(format!("steps/step-{n}"));
-        for entry in
-            walkdir::WalkDir::new(step.join("solution")).into_iter().flatten().filter(|e| e.file_type().is_file())
-        {
-            let inside = entry.path().strip_prefix(step.join("solution")).unwrap();
-            fs::copy(entry.path(), step.join(inside)).unwrap();
-        }
+        let step = format!("steps/step-{n}");
+        common::copy_tree(&root().join(&step).join("solution"), &repo.path().join(&step));
     }
     for (n, file, text) in files {
         fs::write(repo.path().join(format!("steps/step-{n}/{file}")), text).unwrap();

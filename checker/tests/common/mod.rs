@@ -72,6 +72,24 @@ pub fn ids_with_status(report: &Value, status: &str) -> Vec<String> {
         .collect()
 }
 
+/// Copies the tree `from` into `to`, leaving out every `solution/` and `target/` (what a
+/// learner's build context never holds).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        if name == "solution" || name == "target" {
+            continue;
+        }
+        let dest: PathBuf = to.join(&name);
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
 /// No container or image of the run remains on the engine.
 pub fn assert_nothing_left(run_id: &str) {
     let label = format!("label=dev.workshop.checker.run={run_id}");
