@@ -5,6 +5,7 @@ pub mod cleanup;
 pub mod context;
 pub mod docker;
 pub mod dockerfile;
+pub mod dockerignore;
 pub mod elf;
 pub mod grade;
 pub mod grade_report;
