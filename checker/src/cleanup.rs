@@ -1,13 +1,17 @@
-//! Everything a check run creates (images, containers, temporary folders) is registered
-//! here and removed at the end of the run — also after a failure, a timeout or Ctrl-C,
-//! when the process exits without unwinding. A run happens on one thread, and `grade`
-//! runs several at once: each entry remembers its thread, and a run's `Guard` removes
-//! only its own; Ctrl-C removes everything.
+//! Everything a check run creates (images, containers, temporary folders, docker child
+//! processes) is registered here and removed at the end of the run — also after a
+//! failure, a timeout, Ctrl-C, SIGTERM or SIGHUP, when the process exits without
+//! unwinding. A run happens on one thread, and `grade` runs several at once: each entry
+//! remembers its thread, and a run's `Guard` removes only its own; a signal removes
+//! everything. What a `kill -9` left behind is removed by the next run (`sweep_dead_runs`).
 
-use std::path::PathBuf;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
+use std::time::Duration;
 
 use crate::docker::Docker;
 
@@ -16,10 +20,11 @@ struct Registry {
     containers: Vec<(ThreadId, Docker, String)>,
     images: Vec<(ThreadId, Docker, String)>,
     dirs: Vec<(ThreadId, PathBuf)>,
+    children: Vec<(u64, Arc<Mutex<Child>>)>,
 }
 
 static REGISTRY: Mutex<Registry> =
-    Mutex::new(Registry { containers: Vec::new(), images: Vec::new(), dirs: Vec::new() });
+    Mutex::new(Registry { containers: Vec::new(), images: Vec::new(), dirs: Vec::new(), children: Vec::new() });
 
 fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     // A poisoned lock still holds a usable list: cleaning up matters more than the panic.
@@ -50,24 +55,28 @@ pub fn remove_container(docker: &Docker, name: &str) {
 }
 
 /// Removes what `owner` registered (every thread's when `None`): containers first, since
-/// they hold their images.
+/// they hold their images. Entries stay registered until they are gone, so that a signal
+/// arriving in the middle of a run's own cleanup still finds (and removes) the rest.
 fn remove(owner: Option<ThreadId>) {
     let mine = |t: &ThreadId| owner.is_none_or(|o| o == *t);
     let (containers, images, dirs) = with(|r| {
         (
-            r.containers.extract_if(.., |(t, ..)| mine(t)).collect::<Vec<_>>(),
-            r.images.extract_if(.., |(t, ..)| mine(t)).collect::<Vec<_>>(),
-            r.dirs.extract_if(.., |(t, _)| mine(t)).collect::<Vec<_>>(),
+            r.containers.iter().filter(|(t, ..)| mine(t)).map(|(_, d, n)| (d.clone(), n.clone())).collect::<Vec<_>>(),
+            r.images.iter().filter(|(t, ..)| mine(t)).map(|(_, d, n)| (d.clone(), n.clone())).collect::<Vec<_>>(),
+            r.dirs.iter().filter(|(t, _)| mine(t)).map(|(_, p)| p.clone()).collect::<Vec<_>>(),
         )
     });
-    for (_, docker, name) in containers {
-        docker.remove_container(&name);
+    for (docker, name) in &containers {
+        docker.remove_container(name);
+        with(|r| r.containers.retain(|(_, _, n)| n != name));
     }
-    for (_, docker, tag) in images {
-        docker.remove_image(&tag);
+    for (docker, tag) in &images {
+        docker.remove_image(tag);
+        with(|r| r.images.retain(|(_, _, n)| n != tag));
     }
-    for (_, dir) in dirs {
+    for dir in &dirs {
         let _ = std::fs::remove_dir_all(dir);
+        with(|r| r.dirs.retain(|(_, p)| p != dir));
     }
 }
 
@@ -78,23 +87,142 @@ pub fn run() {
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Whether Ctrl-C was pressed: the handler is then cleaning up and will exit with 130, so
-/// no new work may start and the main thread must not exit first.
+/// Whether a signal arrived: the handler is then cleaning up and will exit with 130, so
+/// no new work may start, no report may be printed and the main thread must not exit
+/// first.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Cleans up on Ctrl-C (and SIGTERM / SIGHUP) before exiting with 130. Runs on other
-/// threads may register something while the first sweep runs: a second sweep takes it.
+/// Cleans up on Ctrl-C, SIGTERM and SIGHUP before exiting with 130: stops every docker
+/// child first (a build would otherwise go on and tag its image after the sweep), then
+/// removes what the runs registered. Runs on other threads may register something while
+/// the first sweep runs: a second sweep takes it.
 pub fn install_signal_handler() {
     let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        eprintln!("\ninterrupted: removing the checker's containers and images…");
+        let children = with(|r| {
+            INTERRUPTED.store(true, Ordering::SeqCst);
+            r.children.iter().map(|(_, c)| Arc::clone(c)).collect::<Vec<_>>()
+        });
+        eprintln!("\ninterrupted: stopping docker and removing the checker's containers and images…");
+        for child in children {
+            let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         run();
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(300));
         run();
         std::process::exit(130);
     });
+}
+
+static NEXT_CHILD: AtomicU64 = AtomicU64::new(0);
+
+/// A docker process that the signal handler can stop and wait for.
+pub struct Tracked {
+    id: u64,
+    child: Arc<Mutex<Child>>,
+}
+
+/// Starts `cmd` as a tracked child. It gets a process group of its own, so that Ctrl-C in
+/// the terminal reaches the checker alone, which then decides the order: first no new
+/// work, then the children, then the sweep. Refused once a signal has arrived.
+pub fn spawn(cmd: &mut Command) -> io::Result<(Tracked, Pipes)> {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
+    with(|r| {
+        if interrupted() {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "the checker was interrupted"));
+        }
+        let mut child = cmd.spawn()?;
+        // The pipes stay with the caller; the process itself is shared with the handler.
+        let pipes = Pipes { stdout: child.stdout.take(), stderr: child.stderr.take() };
+        let shared = Arc::new(Mutex::new(child));
+        let id = NEXT_CHILD.fetch_add(1, Ordering::SeqCst);
+        r.children.push((id, Arc::clone(&shared)));
+        Ok((Tracked { id, child: shared }, pipes))
+    })
+}
+
+/// The pipes of a tracked child.
+pub struct Pipes {
+    pub stdout: Option<std::process::ChildStdout>,
+    pub stderr: Option<std::process::ChildStderr>,
+}
+
+impl Tracked {
+    pub fn kill(&self) {
+        let _ = self.child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+    }
+
+    /// Waits for the process to end. It polls, since the handler may need the lock to
+    /// stop it meanwhile; the caller has read its pipes to the end, so it is about done.
+    pub fn wait(&self) -> io::Result<ExitStatus> {
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if let Some(status) = self.child.lock().unwrap_or_else(|e| e.into_inner()).try_wait()? {
+                return Ok(status);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        with(|r| r.children.retain(|(id, _)| *id != self.id));
+    }
+}
+
+/// The prefix of every temporary folder a run stages its context in; the run id follows.
+pub const TEMP_PREFIX: &str = "checker-context-";
+
+/// Whether the process `pid` of this machine is gone.
+fn dead(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let pid = nix::unistd::Pid::from_raw(pid as i32);
+        matches!(nix::sys::signal::kill(pid, None), Err(nix::errno::Errno::ESRCH))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// The pid in a run id (`<pid>-<time>`), when that process is gone.
+fn dead_run(run: &str) -> bool {
+    run.split('-').next().and_then(|p| p.parse().ok()).is_some_and(|pid: u32| pid != std::process::id() && dead(pid))
+}
+
+/// Removes what runs killed without a chance to clean up (`kill -9`, a power cut) left
+/// behind: the containers and images labelled with this machine's `host_id` whose run's
+/// process is gone, and their staged contexts in `tmp`. Another machine's runs (a shared
+/// engine) and live runs are never touched. Returns what it removed, to say so.
+pub fn sweep_dead_runs(docker: &Docker, tmp: &Path) -> Vec<String> {
+    let mut removed = Vec::new();
+    let found = docker.leftovers(&crate::docker::host_id()).unwrap_or_default();
+    // Containers first: they hold their images.
+    for (what, id, run) in found.iter().filter(|(_, _, run)| dead_run(run)) {
+        match *what {
+            "container" => docker.remove_container(id),
+            _ => docker.remove_image(id),
+        }
+        removed.push(format!("{what} of run {run}"));
+    }
+    for entry in std::fs::read_dir(tmp).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(run) = name.strip_prefix(TEMP_PREFIX)
+            && dead_run(run)
+            && std::fs::remove_dir_all(entry.path()).is_ok()
+        {
+            removed.push(format!("temporary folder {}", entry.path().display()));
+        }
+    }
+    removed
 }
 
 /// Removes what this thread's run created when dropped, also on the paths that return

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -12,12 +13,45 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 
+use crate::cleanup;
+
 /// Selects the docker binary; some machines have several clients, only some with BuildKit.
 pub const DOCKER_ENV: &str = "CHECKER_DOCKER";
 
 /// Every image and container the checker creates carries this label, so that a leak can
 /// be found (and is tested for) and removed with `docker rm -f $(docker ps -aq --filter label=...)`.
 pub const LABEL: &str = "dev.workshop.checker";
+
+/// The `--label` arguments of everything a run creates: the checker's label, the run id,
+/// and where the run's process lives (`host_id`), so that the next run on the same
+/// machine can tell a killed run's leftovers from another machine's live run.
+fn labels(run_label: &str) -> Vec<String> {
+    [LABEL.to_string(), format!("{LABEL}.run={run_label}"), format!("{LABEL}.host={}", host_id())]
+        .into_iter()
+        .flat_map(|label| ["--label".to_string(), label])
+        .collect()
+}
+
+/// Names the process id space this checker runs in: the kernel's boot and the pid
+/// namespace on Linux, the host name elsewhere. A run id's pid means something only there.
+pub fn host_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(read_host_id).clone()
+}
+
+fn read_host_id() -> String {
+    #[cfg(target_os = "linux")]
+    if let (Ok(boot), Ok(ns)) =
+        (std::fs::read_to_string("/proc/sys/kernel/random/boot_id"), std::fs::read_link("/proc/self/ns/pid"))
+    {
+        return format!("{}/{}", boot.trim(), ns.display());
+    }
+    #[cfg(unix)]
+    if let Ok(name) = nix::unistd::gethostname() {
+        return name.to_string_lossy().into_owned();
+    }
+    "unknown".into()
+}
 
 #[derive(Debug, Clone)]
 pub struct Docker {
@@ -128,6 +162,58 @@ impl CappedLog {
     }
 }
 
+/// The longest line of build output kept whole; a longer one is cut into pieces of this
+/// size, so that one endless line cannot fill the memory.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Hands `f` each line of `stream` (without its `\n` or `\r\n`), decoded lossily: a build
+/// prints whatever its RUN instructions print, and one odd byte must not end the reading.
+/// Lines longer than `max` bytes come in pieces. Reads to the end of the stream.
+pub fn for_each_line(stream: impl Read, max: usize, mut f: impl FnMut(String)) {
+    let mut reader = BufReader::new(stream);
+    let mut line = Vec::new();
+    let mut emit = |line: &mut Vec<u8>| {
+        if line.ends_with(b"\n") {
+            line.pop();
+            if line.ends_with(b"\r") {
+                line.pop();
+            }
+        }
+        f(String::from_utf8_lossy(line).into_owned());
+        line.clear();
+    };
+    loop {
+        let buf = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        let room = max.max(1) - line.len();
+        let n = buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1).min(room);
+        line.extend_from_slice(&buf[..n]);
+        reader.consume(n);
+        if line.ends_with(b"\n") || line.len() >= max.max(1) {
+            emit(&mut line);
+        }
+    }
+    if !line.is_empty() {
+        emit(&mut line);
+    }
+}
+
+/// Reads a child's pipe to its end on a thread of its own, so that neither pipe can fill
+/// up and block the child while the other is read.
+fn read_all_in_background(stream: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut s) = stream {
+            let _ = s.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
 impl Docker {
     /// The client named by `CHECKER_DOCKER`, or `docker` from PATH.
     pub fn from_env() -> Self {
@@ -145,9 +231,25 @@ impl Docker {
         self.bin.to_string_lossy().into_owned()
     }
 
+    /// Runs `docker args...` to its end as a child the signal handler can stop (see
+    /// `cleanup::spawn`), whatever its exit status.
+    fn run(&self, args: &[&str]) -> Result<std::process::Output> {
+        let mut cmd = self.command();
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stderr = read_all_in_background(pipes.stderr);
+        let mut stdout = Vec::new();
+        if let Some(mut out) = pipes.stdout {
+            out.read_to_end(&mut stdout).context("reading docker's output")?;
+        }
+        let stderr = stderr.join().unwrap_or_default();
+        let status = child.wait().context("waiting for docker")?;
+        Ok(std::process::Output { status, stdout, stderr })
+    }
+
     /// Runs `docker args...` and returns its stdout, or an error that quotes its stderr.
     pub fn output(&self, args: &[&str]) -> Result<String> {
-        let out = self.command().args(args).output().map_err(|e| self.spawn_error(e))?;
+        let out = self.run(args)?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
             bail!("`{} {}` failed: {}", self.name(), args.join(" "), stderr.trim());
@@ -156,7 +258,9 @@ impl Docker {
     }
 
     fn spawn_error(&self, e: std::io::Error) -> anyhow::Error {
-        if e.kind() == std::io::ErrorKind::NotFound {
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            anyhow!("interrupted: `{}` was not started", self.name())
+        } else if e.kind() == std::io::ErrorKind::NotFound {
             anyhow!(
                 "cannot run `{}`: no such program. Install Docker (https://docs.docker.com/get-docker/) or point {DOCKER_ENV} at your docker client",
                 self.name()
@@ -168,11 +272,7 @@ impl Docker {
 
     /// Fails with a clear message when the client is missing or the engine is down.
     pub fn ping(&self) -> Result<()> {
-        let out = self
-            .command()
-            .args(["version", "--format", "{{.Server.Version}}"])
-            .output()
-            .map_err(|e| self.spawn_error(e))?;
+        let out = self.run(&["version", "--format", "{{.Server.Version}}"])?;
         if out.status.success() && !out.stdout.trim_ascii().is_empty() {
             return Ok(());
         }
@@ -188,8 +288,8 @@ impl Docker {
     /// `on_line` as it arrives (for the spinner) and returning the whole log.
     pub fn build(&self, req: &BuildRequest<'_>, mut on_line: impl FnMut(&str)) -> Result<BuildOutcome> {
         let mut cmd = self.command();
-        cmd.args(["build", "--progress=plain", "--label", LABEL, "--label"])
-            .arg(format!("{LABEL}.run={}", req.run_label))
+        cmd.args(["build", "--progress=plain"])
+            .args(labels(req.run_label))
             .arg("-t")
             .arg(req.tag)
             .arg("-f")
@@ -199,24 +299,19 @@ impl Docker {
         }
         cmd.arg(req.context).stdout(Stdio::piped()).stderr(Stdio::piped());
         let start = Instant::now();
-        let mut child = cmd.spawn().map_err(|e| self.spawn_error(e))?;
+        let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
         let (tx, rx) = mpsc::channel::<String>();
-        let readers: Vec<_> = [
-            Box::new(child.stdout.take().expect("piped")) as Box<dyn Read + Send>,
-            Box::new(child.stderr.take().expect("piped")),
-        ]
-        .into_iter()
-        .map(|stream| {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
+        let streams: [Box<dyn Read + Send>; 2] =
+            [Box::new(pipes.stdout.expect("piped")), Box::new(pipes.stderr.expect("piped"))];
+        let readers: Vec<_> = streams
+            .into_iter()
+            .map(|stream| {
+                let tx = tx.clone();
+                // Once the loop below stops listening, the reader still drains the pipe:
+                // a closed pipe would kill docker in the middle of a valid build.
+                std::thread::spawn(move || for_each_line(stream, MAX_LINE, |line| drop(tx.send(line))))
             })
-        })
-        .collect();
+            .collect();
         drop(tx);
         let mut log = CappedLog::new(req.log_bytes);
         let mut timed_out = false;
@@ -231,7 +326,7 @@ impl Docker {
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     // Killing the client ends its BuildKit session, which cancels the build.
                     timed_out = true;
-                    let _ = child.kill();
+                    child.kill();
                     break;
                 }
             }
@@ -281,12 +376,13 @@ impl Docker {
         port: u16,
         limits: &RunLimits,
     ) -> Result<String> {
-        let label = format!("{LABEL}.run={run_label}");
+        let labels = labels(run_label);
         let publish = format!("127.0.0.1::{port}");
         let memory = limits.memory_bytes.to_string();
         let (pids, cpus) = (limits.pids.to_string(), limits.cpus.to_string());
         let log_size = format!("max-size={}", limits.log_bytes);
-        let mut args = vec!["run", "-d", "--name", name, "--label", LABEL, "--label", &label, "-p", &publish];
+        let mut args = vec!["run", "-d", "--name", name, "-p", &publish];
+        args.extend(labels.iter().map(String::as_str));
         args.extend(["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]);
         args.extend(["--memory", &memory, "--memory-swap", &memory, "--pids-limit", &pids, "--cpus", &cpus]);
         args.extend(["--log-driver", "json-file", "--log-opt", &log_size, "--log-opt", "max-file=1"]);
@@ -312,7 +408,7 @@ impl Docker {
 
     /// The last `lines` lines of the container's output (stdout and stderr).
     pub fn logs_tail(&self, container: &str, lines: usize) -> String {
-        match self.command().args(["logs", "--tail", &lines.to_string(), container]).output() {
+        match self.run(&["logs", "--tail", &lines.to_string(), container]) {
             // Lines are the container's to choose: keep the report readable whatever they are.
             Ok(out) => {
                 let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -359,11 +455,7 @@ impl Docker {
 
     /// Reads one file of a created container (following links) through `docker cp`.
     pub fn read_file(&self, container: &str, path: &str) -> Result<Vec<u8>> {
-        let out = self
-            .command()
-            .args(["cp", "-L", &format!("{container}:{path}"), "-"])
-            .output()
-            .map_err(|e| self.spawn_error(e))?;
+        let out = self.run(&["cp", "-L", &format!("{container}:{path}"), "-"])?;
         if !out.status.success() {
             bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
         }
@@ -377,44 +469,63 @@ impl Docker {
     /// The paths of every file in a created container's filesystem (streamed through
     /// `docker export`, reading headers only).
     pub fn list_files(&self, container: &str) -> Result<Vec<String>> {
-        let mut child = self
-            .command()
-            .args(["export", container])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| self.spawn_error(e))?;
-        let mut archive = tar::Archive::new(child.stdout.take().expect("piped"));
+        let mut cmd = self.command();
+        cmd.args(["export", container]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stderr = read_all_in_background(pipes.stderr);
+        let mut stdout = pipes.stdout.expect("piped");
         let mut names = Vec::new();
+        let mut archive = tar::Archive::new(&mut stdout);
         for entry in archive.entries().context("reading docker export")? {
             let entry = entry.context("reading docker export")?;
             names.push(format!("/{}", entry.path()?.to_string_lossy().trim_start_matches("./")));
         }
-        let out = child.wait_with_output()?;
-        if !out.status.success() {
-            bail!("docker export failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        // What follows the archive's end (padding) must be read for docker to finish.
+        std::io::copy(&mut stdout, &mut std::io::sink()).context("reading docker export")?;
+        let stderr = stderr.join().unwrap_or_default();
+        if !child.wait().context("waiting for docker export")?.success() {
+            bail!("docker export failed: {}", String::from_utf8_lossy(&stderr).trim());
         }
         Ok(names)
     }
 
     /// Creates (without starting) a container of `image`, for reading its files.
     pub fn create(&self, image: &str, name: &str, run_label: &str) -> Result<String> {
-        let label = format!("{LABEL}.run={run_label}");
         // An entrypoint is required by `create` for an image with neither CMD nor
         // ENTRYPOINT; it never runs.
-        let out = self.output(&[
-            "create",
-            "--name",
-            name,
-            "--label",
-            LABEL,
-            "--label",
-            &label,
-            "--entrypoint",
-            "/checker-never-runs",
-            image,
-        ])?;
+        let labels = labels(run_label);
+        let mut args = vec!["create", "--name", name, "--entrypoint", "/checker-never-runs"];
+        args.extend(labels.iter().map(String::as_str));
+        args.push(image);
+        let out = self.output(&args)?;
         Ok(out.trim().to_string())
+    }
+
+    /// The containers and images that runs of the process id space `host` left on the
+    /// engine: (container or image, its id, its run id).
+    pub fn leftovers(&self, host: &str) -> Result<Vec<(&'static str, String, String)>> {
+        let filter = format!("label={LABEL}.host={host}");
+        let run = format!("{{{{index .Config.Labels \"{LABEL}.run\"}}}}");
+        let mut found = Vec::new();
+        // `docker images --format` has no labels: the images' own config has them.
+        for (what, list) in [("container", ["ps", "-a"]), ("image", ["images", "-a"])] {
+            let ids = self.output(&[list[0], list[1], "-q", "--no-trunc", "--filter", &filter])?;
+            let mut ids: Vec<&str> = ids.split_whitespace().collect();
+            ids.dedup();
+            if ids.is_empty() {
+                continue;
+            }
+            let format = format!("{{{{.Id}}}} {run}");
+            let mut args = vec![what, "inspect", "--format", &format];
+            args.extend(&ids);
+            // One may be gone meanwhile: the others are still listed.
+            let out = self.run(&args)?;
+            found.extend(String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| {
+                let (id, run) = l.trim().split_once(' ')?;
+                Some((what, id.to_string(), run.to_string()))
+            }));
+        }
+        Ok(found)
     }
 
     pub fn remove_container(&self, container: &str) {

@@ -130,6 +130,10 @@ pub fn grade(
                         eprintln!("grading {} — {}…", step.id, step.title);
                     }
                     let graded = grade_step(manifest, root, step, options);
+                    // A step cut short by a signal has no grade to report.
+                    if crate::cleanup::interrupted() {
+                        break;
+                    }
                     if options.progress {
                         eprintln!(
                             "  {}: {}, {}/{} points, {:.0} s",
@@ -169,7 +173,7 @@ fn grade_step(manifest: &Manifest, root: &Path, step: &Step, options: &Options) 
     let result = runner::run(&target, &run_options);
     let (status, error, report) = match result {
         Ok(report) => (if report.passed { StepStatus::Pass } else { StepStatus::Fail }, None, Some(report)),
-        Err(e) => (StepStatus::Error, Some(format!("{e:#}")), None),
+        Err(e) => (StepStatus::Error, Some(crate::report::plain(&format!("{e:#}"))), None),
     };
     StepGrade {
         step: step.id.clone(),

@@ -137,24 +137,59 @@ struct GradeArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     checker::cleanup::install_signal_handler();
     let result = run(&cli);
-    // After Ctrl-C the handler removes what the runs created and exits with 130: a run
-    // that ended because its container vanished must not exit first.
+    // After a signal the handler removes what the runs created and exits with 130: a run
+    // that ended because its container vanished must not exit (or report) first.
     while checker::cleanup::interrupted() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            if cli.single_format().ok() == Some(Format::Json) {
-                let err = serde_json::json!({ "error": format!("{e:#}") });
-                println!("{}", serde_json::to_string_pretty(&err).expect("json"));
-            }
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&format!("{e:#}"), cli.single_format().ok() == Some(Format::Json)),
+    }
+}
+
+/// Exit 2 with the error on stderr, and as `{"error": …}` on stdout when JSON was asked for.
+fn fail(error: &str, json: bool) -> ExitCode {
+    let error = checker::report::plain(error);
+    if json {
+        let err = serde_json::json!({ "error": error });
+        println!("{}", serde_json::to_string_pretty(&err).expect("json"));
+    }
+    eprintln!("error: {error}");
+    ExitCode::from(2)
+}
+
+/// A command line clap refused: its message, as JSON too when `--format json` was given
+/// (a script reading stdout gets its `{"error": …}` for every exit 2). Help and version
+/// are not errors.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        e.exit();
+    }
+    let args: Vec<String> = std::env::args().collect();
+    let json =
+        args.iter().any(|a| a == "--format=json") || args.windows(2).any(|w| w[0] == "--format" && w[1] == "json");
+    if !json {
+        e.exit();
+    }
+    fail(e.render().to_string().trim().trim_start_matches("error: "), true)
+}
+
+/// Removes what runs killed without cleaning up (`kill -9`) left behind, and says so.
+fn sweep_leftovers() {
+    let docker = checker::docker::Docker::from_env();
+    let removed = checker::cleanup::sweep_dead_runs(&docker, &std::env::temp_dir());
+    if !removed.is_empty() {
+        eprintln!("checker: removed what killed runs left behind: {}", removed.join(", "));
     }
 }
 
@@ -191,6 +226,7 @@ fn run(cli: &Cli) -> Result<u8> {
             },
             found => found?,
         };
+        sweep_leftovers();
         return grade(cli, &root, args);
     }
     let root = find_root(cli.workshop.as_deref())?;
@@ -219,7 +255,10 @@ fn run(cli: &Cli) -> Result<u8> {
             Ok(0)
         }
         Some(Command::Grade(_)) => unreachable!("graded above"),
-        None => check(cli, format, &root, &manifest, &state_path),
+        None => {
+            sweep_leftovers();
+            check(cli, format, &root, &manifest, &state_path)
+        }
     }
 }
 
@@ -256,10 +295,22 @@ fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
             "--format classroom writes to $GITHUB_OUTPUT, which GitHub Actions sets: run it in a workflow, or give a file with --format classroom=PATH"
         );
     }
+    // Each report's file is known now: a path that cannot be written fails before the
+    // minutes of grading, not after.
+    let file_of = |spec: &FormatSpec| match spec.format {
+        Format::Github => spec.path.clone().or_else(|| env_file("GITHUB_STEP_SUMMARY")),
+        Format::Classroom => spec.path.clone().or_else(|| env_file("GITHUB_OUTPUT")),
+        _ => spec.path.clone(),
+    };
+    for path in specs.iter().filter_map(file_of) {
+        writable(&path)?;
+    }
+    let grade_logs = root.join(".checker").join("grade");
+    runner::prune(&grade_logs, runner::KEPT_LOGS);
     let options = checker::grade::Options {
         jobs: usize::from(args.jobs),
         no_cache: args.no_cache,
-        log_dir: root.join(".checker").join("grade").join(runner::run_id()),
+        log_dir: grade_logs.join(runner::run_id()),
         progress: true,
     };
     eprintln!(
@@ -270,33 +321,40 @@ fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
         options.jobs
     );
     let grade = checker::grade::grade(&manifest, &name, root, &steps, &options)?;
+    if checker::cleanup::interrupted() {
+        return Ok(130);
+    }
+    // One report that cannot be written does not keep the others from being written.
+    let mut failures = Vec::new();
     for spec in &specs {
-        let write = |text: &str, append: bool| -> Result<()> {
-            match (&spec.path, append) {
-                (None, _) => print!("{text}"),
-                (Some(path), false) => {
-                    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?
-                }
-                (Some(path), true) => append_to(path, text)?,
-            }
-            Ok(())
-        };
-        match spec.format {
-            Format::Human => write(&out::human(&grade), false)?,
-            Format::Json => write(&(out::json(&grade) + "\n"), false)?,
-            Format::Junit => write(&out::junit(&grade), false)?,
+        let text = match spec.format {
+            Format::Human => out::human(&grade),
+            Format::Json => out::json(&grade) + "\n",
+            Format::Junit => out::junit(&grade),
             Format::Github => {
                 print!("{}", out::github_annotations(&grade));
-                match spec.path.clone().or_else(|| env_file("GITHUB_STEP_SUMMARY")) {
-                    Some(path) => append_to(&path, &out::github_summary(&grade))?,
-                    None => print!("{}", out::github_summary(&grade)),
-                }
+                out::github_summary(&grade)
             }
-            Format::Classroom => {
-                let path = spec.path.clone().or_else(|| env_file("GITHUB_OUTPUT")).expect("checked before grading");
-                append_to(&path, &out::classroom_output(&grade))?;
+            Format::Classroom => out::classroom_output(&grade),
+        };
+        // GitHub's summary and output files are shared by every step of a job: add to them.
+        let append = matches!(spec.format, Format::Github | Format::Classroom);
+        let written = match (file_of(spec), append) {
+            (None, _) => {
+                print!("{text}");
+                Ok(())
             }
+            (Some(path), false) => {
+                std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+            }
+            (Some(path), true) => append_to(&path, &text),
+        };
+        if let Err(e) = written {
+            failures.push(format!("{e:#}"));
         }
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("; "));
     }
     Ok(if grade.errors > 0 {
         2
@@ -307,7 +365,21 @@ fn grade(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
     })
 }
 
-/// GitHub's summary and output files are shared by every step of a job: add, never replace.
+/// Fails when `path` cannot be written, and leaves no empty file behind.
+fn writable(path: &Path) -> Result<()> {
+    let existed = path.exists();
+    std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| {
+        format!(
+            "cannot write the report {}: give a path in a folder that exists and that you can write",
+            path.display()
+        )
+    })?;
+    if !existed {
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 fn append_to(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new()
@@ -362,11 +434,16 @@ fn check(cli: &Cli, format: Format, root: &Path, manifest: &Manifest, state_path
         let now = watch::fingerprint(&watched);
         if last.as_ref() != Some(&now) {
             last = Some(now);
-            if format == Format::Human {
+            // Clearing is for a terminal; in a pipe it would only be bytes in the output.
+            if format == Format::Human && std::io::stdout().is_terminal() {
                 let _ = console::Term::stdout().clear_screen();
             }
-            if let Err(e) = check_once(format, root, &target, &options, state_path) {
-                eprintln!("error: {e:#}");
+            let result = check_once(format, root, &target, &options, state_path);
+            if checker::cleanup::interrupted() {
+                return result;
+            }
+            if let Err(e) = result {
+                eprintln!("error: {}", checker::report::plain(&format!("{e:#}")));
             }
             eprintln!("\nwatching {} for changes (Ctrl-C to stop)…", target.label);
         }
@@ -392,6 +469,10 @@ fn check_once(
 ) -> Result<u8> {
     let (manifest, step, source) = (target.manifest, target.step, target.source);
     let mut report = runner::run(target, options)?;
+    // An interrupted run's report would blame the learner for what the signal did.
+    if checker::cleanup::interrupted() {
+        return Ok(130);
+    }
     if let Ok(inside) = Path::new(&report.dockerfile).strip_prefix(root) {
         report.dockerfile = inside.display().to_string();
     }

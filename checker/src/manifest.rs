@@ -126,7 +126,8 @@ impl<'de> Deserialize<'de> for Check {
     }
 }
 
-/// What a check does; each variant is implemented once, generically, in `checks/`.
+/// What a check does; each variant is implemented once, generically, by the runner and
+/// `rules`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Kind {
@@ -206,7 +207,12 @@ impl std::str::FromStr for ByteSize {
             "GB" => 1e9,
             other => return Err(format!("unknown size unit `{other}` in `{text}`: use B, kB, MB or GB")),
         };
-        Ok(ByteSize((num * factor).round() as u64))
+        let bytes = (num * factor).round();
+        // Past 2^64 a cast would quietly give the largest u64 instead of an error.
+        if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+            return Err(format!("`{text}` is too large a size"));
+        }
+        Ok(ByteSize(bytes as u64))
     }
 }
 
@@ -220,6 +226,24 @@ impl fmt::Display for ByteSize {
             n => write!(f, "{n} B"),
         }
     }
+}
+
+/// Lowercase letters, digits and dashes, starting with a letter or digit: safe in a file
+/// name, a URL and an image tag.
+fn is_slug(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A path the checker reads or writes below the workshop (or the build context): relative,
+/// with no `..`, so that a manifest cannot point it at another file of the machine.
+fn relative_inside(path: &str) -> Result<()> {
+    let p = Path::new(path);
+    let plain = p.components().all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    if path.is_empty() || !plain || path.contains('\\') {
+        bail!("`{path}` must be a relative path inside the workshop, without `..`, e.g. steps/step-1");
+    }
+    Ok(())
 }
 
 impl Manifest {
@@ -257,8 +281,17 @@ impl Manifest {
         let mut seen_steps = std::collections::HashSet::new();
         let mut introduced = std::collections::HashSet::new();
         for step in &self.steps {
+            if !is_slug(&step.id) {
+                bail!(
+                    "step id `{}` must be lowercase letters, digits and dashes, e.g. step-9: it names log files and is typed on the command line",
+                    step.id
+                );
+            }
             if !seen_steps.insert(step.id.as_str()) {
                 bail!("step `{}` is declared twice", step.id);
+            }
+            for (key, path) in [("dir", &step.dir), ("solution", &step.solution)] {
+                relative_inside(path).with_context(|| format!("step `{}`: `{key}`", step.id))?;
             }
             for id in &step.checks {
                 if !self.checks.contains_key(id) {
@@ -299,9 +332,27 @@ impl Manifest {
                 "[limits] too low to run a server: memory >= 16 MB, pids >= 8, cpus >= 0.1, log_size >= 10 kB, context_size >= 100 kB"
             );
         }
+        // Past these, a limit is a typo: the engine would refuse every container, or the
+        // checker would keep gigabytes of log in memory.
+        let day = 24 * 3600;
+        if l.memory.0 > 1_000_000_000_000
+            || l.pids > 4_194_304
+            || !matches!(l.cpus.partial_cmp(&1024.0), Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal))
+            || l.log_size.0 > 1_000_000_000
+            || l.context_size.0 > 100_000_000_000
+            || l.build_timeout_secs > day
+            || self.steps.iter().any(|s| s.build_timeout_secs.is_some_and(|t| t > day))
+        {
+            bail!(
+                "[limits] too high: memory <= 1000 GB, pids <= 4194304, cpus <= 1024, log_size <= 1 GB, context_size <= 100 GB, build_timeout_secs <= 86400"
+            );
+        }
         for (id, check) in &self.checks {
-            if !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            if !is_slug(id) {
                 bail!("check id `{id}` must be lowercase letters, digits and dashes: it names a book page");
+            }
+            if let Kind::Rebuild { change } = &check.kind {
+                relative_inside(change).with_context(|| format!("check `{id}`: `change`"))?;
             }
             if !introduced.contains(id.as_str()) {
                 bail!("check `{id}` is not introduced by any step: add it to a step's `checks`");
@@ -442,6 +493,53 @@ fix = "f"
         let typo = MINIMAL.replace("kind = \"image-size\"", "kind = \"image-size\"\nlimitt = 3");
         let err = Manifest::parse(&typo).unwrap_err();
         assert!(format!("{err:#}").contains("limitt"), "a misspelt parameter is an error, not ignored: {err:#}");
+    }
+
+    #[test]
+    fn ids_are_slugs_and_paths_stay_inside_the_workshop() {
+        let err = |text: String| format!("{:#}", Manifest::parse(&text).unwrap_err());
+        let evil_id = MINIMAL.replace(r#"id = "step-1""#, r#"id = "/tmp/evil""#);
+        assert!(err(evil_id).contains("step id `/tmp/evil` must be lowercase letters"));
+        for (from, to) in [
+            (r#"dir = "steps/step-1""#, r#"dir = "/etc""#),
+            (r#"dir = "steps/step-1""#, r#"dir = "steps/../../etc""#),
+            (r#"solution = "steps/step-1/solution""#, r#"solution = "/tmp/x""#),
+            (r#"dir = "steps/step-1""#, r#"dir = """#),
+        ] {
+            let e = err(MINIMAL.replace(from, to));
+            assert!(e.contains("must be a relative path inside the workshop"), "{to}: {e}");
+        }
+        let rebuild = |change: &str| {
+            format!(
+                "{MINIMAL}\n[checks.cache]\nkind = \"rebuild\"\nchange = \"{change}\"\ntitle = \"c\"\nwhy = \"w\"\nfix = \"f\"\n"
+            )
+            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "cache"]"#)
+        };
+        assert!(Manifest::parse(&rebuild("src/main.rs")).is_ok());
+        let e = err(rebuild("/tmp/victim3"));
+        assert!(e.contains("check `cache`: `change`") && e.contains("relative path"), "{e}");
+        assert!(err(rebuild("../victim")).contains("without `..`"));
+    }
+
+    #[test]
+    fn limits_past_what_an_engine_takes_are_rejected() {
+        let with = |limits: &str| {
+            MINIMAL.replace("[[steps]]\nid = \"step-1\"", &format!("[limits]\n{limits}\n[[steps]]\nid = \"step-1\""))
+        };
+        for limits in [
+            "cpus = inf",
+            "cpus = nan",
+            "cpus = 5000.0",
+            "pids = 99999999",
+            "memory = \"2000 GB\"",
+            "build_timeout_secs = 9999999",
+        ] {
+            let e = format!("{:#}", Manifest::parse(&with(limits)).unwrap_err());
+            assert!(e.contains("[limits] too") || e.contains("cpus"), "{limits}: {e}");
+        }
+        let huge = format!("{:#}", Manifest::parse(&with("memory = \"99999999999999999999999 GB\"")).unwrap_err());
+        assert!(huge.contains("too large a size"), "{huge}");
+        assert!(Manifest::parse(&with("cpus = 2.0\nmemory = \"1 GB\"")).is_ok());
     }
 
     #[test]

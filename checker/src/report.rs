@@ -11,6 +11,21 @@ use crate::manifest::ByteSize;
 /// Bumped when a field is removed or changes meaning; adding fields keeps it.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
+/// Text that comes from a build, a container, a Dockerfile or a file name, made safe for
+/// every format: control characters are dropped (an ESC starts a terminal sequence that
+/// could rewrite an instructor's screen; other bytes break annotations and XML), and so
+/// are the bidirectional overrides that make text read otherwise than it is, and the two
+/// noncharacters that XML 1.0 forbids (U+FFFE, U+FFFF). Newlines and tabs stay.
+pub fn plain(text: &str) -> String {
+    text.chars()
+        .filter(|&c| {
+            let unsafe_control = c.is_control() && c != '\n' && c != '\t';
+            let hidden = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{fffe}' | '\u{ffff}');
+            !(unsafe_control || hidden)
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -270,5 +285,11 @@ mod tests {
         assert_eq!(report(vec![result("a", Status::Pass)]).exit_code(), 0);
         assert_eq!(report(vec![result("a", Status::Pass), result("b", Status::Fail)]).exit_code(), 1);
         assert_eq!(report(vec![result("a", Status::Fail), result("b", Status::Error)]).exit_code(), 2);
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_dropped() {
+        assert_eq!(plain("a\x1b[2J\x01b\u{9b}c\r\n\td\u{202e}e\u{fffe}\u{ffff}"), "a[2Jbc\n\tde");
+        assert_eq!(plain("résumé ✓"), "résumé ✓");
     }
 }

@@ -198,18 +198,65 @@ pub fn files_absent(found: &[String], patterns: &[String], total: usize) -> Outc
     Outcome::fail(format!("the final image holds {}{more}", shown.join(", ")))
 }
 
-/// The dependency crates a build log shows being compiled. Cargo prints the local
-/// package with its path (`Compiling server v0.1.0 (/app)`), registry crates without.
-pub fn compiled_dependencies(log: &str) -> Vec<String> {
+/// A crate a build log shows cargo compiling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// `name version`, e.g. `tokio v1.47.1`.
+    pub crate_: String,
+    /// A package of the workspace (cargo prints its path: `Compiling server v0.1.0 (/app)`),
+    /// not a dependency from the registry.
+    pub local: bool,
+}
+
+/// The crates a build log shows being compiled, in order.
+pub fn compiled(log: &str) -> Vec<Compiled> {
     log.lines()
         .filter_map(|line| {
             let rest = &line[line.find("Compiling ")? + "Compiling ".len()..];
             let mut words = rest.split_whitespace();
             let (name, version) = (words.next()?, words.next()?);
             let local = words.next().is_some_and(|w| w.starts_with('('));
-            (!local && version.starts_with('v')).then(|| format!("{name} {version}"))
+            version.starts_with('v').then(|| Compiled { crate_: format!("{name} {version}"), local })
         })
         .collect()
+}
+
+/// Whether a build step ran cargo with `-q`/`--quiet`, which hides what it compiled.
+fn quiet_cargo(log: &str) -> bool {
+    log.lines().filter_map(build_step).any(|step| {
+        step.contains("cargo") && step.split_whitespace().any(|w| w == "-q" || w == "--quiet" || w.starts_with("-q"))
+    })
+}
+
+/// The dependency-cache verdict on a rebuild after a change to `change` alone: it passes
+/// only on positive evidence, the server's own crate compiled and no dependency.
+pub fn dependency_cache(change: &str, log: &str, rebuilt: f64, ratio: &str) -> Outcome {
+    let crates = compiled(log);
+    let deps: Vec<&str> = crates.iter().filter(|c| !c.local).map(|c| c.crate_.as_str()).collect();
+    if !deps.is_empty() {
+        let shown: Vec<_> = deps.iter().take(4).copied().collect();
+        return Outcome::fail(format!(
+            "after a change to {change} alone, the rebuild compiled {} dependencies ({}{}) in {rebuilt:.1} s",
+            deps.len(),
+            shown.join(", "),
+            if deps.len() > 4 { ", …" } else { "" }
+        ));
+    }
+    if crates.is_empty() && quiet_cargo(log) {
+        return Outcome::fail(format!(
+            "the rebuild after a change to {change} printed no `Compiling` line: cargo ran with -q/--quiet, so nothing shows that only the server was compiled again"
+        ))
+        .hint("Drop -q/--quiet from the cargo build: the check reads cargo's `Compiling` lines to tell the server from its dependencies.");
+    }
+    if crates.is_empty() {
+        return Outcome::fail(format!(
+            "the rebuild after a change to {change} compiled nothing: no instruction built the changed source, so nothing shows that the dependencies stay cached while the server is rebuilt"
+        ))
+        .hint(format!(
+            "Copy the source after the dependency build (`COPY src ./src`) and run `cargo build --release --locked` after that copy: a change to {change} must rebuild the server, and only the server."
+        ));
+    }
+    Outcome::pass(format!("rebuilt in {rebuilt:.1} s after a change to {change}, no dependency compiled ({ratio})"))
 }
 
 /// The Dockerfile line of a failed build: the one BuildKit names (`Dockerfile:12`), or,
@@ -302,7 +349,8 @@ pub fn build_error(log: &str) -> String {
 /// manifest's general advice.
 pub fn diagnose_build(log: &str) -> Option<String> {
     let has = |s: &str| log.contains(s);
-    if has("file with no instructions") || has("no build stage in current context") {
+    if has("file with no instructions") || has("no build stage in current context") || has("Dockerfile cannot be empty")
+    {
         return Some(
             "The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into(),
         );
@@ -379,16 +427,22 @@ fn strip_step_prefix(line: &str) -> &str {
     rest
 }
 
-/// The engine's own words in a failed `docker run`, without the command line and the
-/// runtime's layers of wrapping.
+/// The engine's own words in a failed `docker run`: its first line, without the command
+/// line, the client's closing "See 'docker run --help'" and the runtime's layers of
+/// wrapping.
 pub fn engine_reason(error: &str) -> String {
-    let last = error.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(error);
-    let reason = last.rsplit("Error response from daemon: ").next().unwrap_or(last);
+    let first = error
+        .lines()
+        .map(str::trim)
+        .find(|l| !(l.is_empty() || (l.starts_with("See '") && l.contains("--help"))))
+        .unwrap_or(error);
+    let first = first.split_once("` failed: ").map_or(first, |(_, reason)| reason);
+    let first = first.strip_prefix("docker: ").unwrap_or(first);
+    let reason = first.rsplit("Error response from daemon: ").next().unwrap_or(first);
     let reason = reason.rsplit("unable to start container process: ").next().unwrap_or(reason);
     reason.trim().trim_end_matches(": unknown.").trim_end_matches('.').to_string()
 }
 
-/// Why a container stopped, in words a learner can act on.
 /// The engine's host when `DOCKER_HOST` names another machine: ports the checker
 /// publishes on that engine's 127.0.0.1 cannot be reached from here.
 pub fn remote_engine(docker_host: Option<&str>) -> Option<String> {
@@ -409,6 +463,7 @@ pub fn forks_refused(log: &str) -> bool {
     ["Cannot fork", "fork: retry", "Resource temporarily unavailable"].iter().any(|m| log.contains(m))
 }
 
+/// Why a container stopped, in words a learner can act on.
 pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, executable: Option<&str>) -> String {
     let exe = executable.unwrap_or("the command");
     let text = format!("{engine_error}\n{log}");
@@ -518,8 +573,33 @@ mod tests {
     #[test]
     fn dependency_compiles_are_told_from_the_local_crate() {
         let log = "#12 31.4    Compiling tokio v1.48.0\n#12 40.1    Compiling server v0.1.0 (/app)\n#12 2.0   Compiling axum-core v0.5.5\n";
-        assert_eq!(compiled_dependencies(log), ["tokio v1.48.0", "axum-core v0.5.5"]);
-        assert!(compiled_dependencies("#14 1.2    Compiling server v0.1.0 (/app)\n").is_empty());
+        let deps: Vec<String> = compiled(log).into_iter().filter(|c| !c.local).map(|c| c.crate_).collect();
+        assert_eq!(deps, ["tokio v1.48.0", "axum-core v0.5.5"]);
+        assert_eq!(
+            compiled("#14 1.2    Compiling server v0.1.0 (/app)\n"),
+            [Compiled { crate_: "server v0.1.0".into(), local: true }]
+        );
+    }
+
+    #[test]
+    fn dependency_cache_passes_only_when_the_server_alone_was_compiled() {
+        let server = "#9 [builder 6/6] RUN touch src/main.rs && cargo build --release --locked\n#9 1.2    Compiling server v0.1.0 (/app)\n";
+        assert_eq!(dependency_cache("src/main.rs", server, 1.9, "9%").status, Status::Pass);
+        let deps = format!("{server}#9 3.0    Compiling tokio v1.48.0\n");
+        let o = dependency_cache("src/main.rs", &deps, 30.0, "90%");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("compiled 1 dependencies (tokio v1.48.0)"), "{}", o.message);
+        // Nothing compiled at all: no evidence, no pass.
+        let cached = "#6 [2/3] COPY . .\n#6 DONE 0.1s\n#7 exporting to image\n";
+        let o = dependency_cache("src/main.rs", cached, 0.2, "");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("compiled nothing"), "{}", o.message);
+        assert!(o.hint.unwrap().contains("COPY src ./src"));
+        // A quiet cargo hides what it compiled.
+        let quiet = "#9 [builder 6/6] RUN cargo build -q --release --locked\n#9 DONE 1.5s\n";
+        let o = dependency_cache("src/main.rs", quiet, 1.5, "");
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.message.contains("-q/--quiet"), "{}", o.message);
     }
 
     #[test]
@@ -601,6 +681,9 @@ mod tests {
             ),
             "unable to find user app: no matching entries in passwd file"
         );
+        // The engine refuses a limit: its first line says why, not the client's closing advice.
+        let cpus = "`docker run -d --cpus 99 img` failed: docker: Error response from daemon: Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available.\nSee 'docker run --help'.";
+        assert_eq!(engine_reason(cpus), "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available");
     }
 
     #[test]

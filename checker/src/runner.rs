@@ -16,7 +16,7 @@ use crate::dockerfile::Dockerfile;
 use crate::elf;
 use crate::manifest::{ByteSize, Check, Kind, Manifest, Step};
 use crate::outcome::{Outcome, tail};
-use crate::report::{CheckResult, ImageReport, Report, Status};
+use crate::report::{CheckResult, ImageReport, Report, Status, plain};
 use crate::rules;
 
 /// Whose files are checked.
@@ -114,8 +114,11 @@ struct Names {
 /// An id no other run on this machine has now: the process id (which tests use to find a
 /// process's leftovers) and the time.
 pub fn run_id() -> String {
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("{}-{:x}", std::process::id(), nanos % 0xffff_ffff_ffff)
+    // The count keeps two ids of one process apart even within one clock tick.
+    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{:x}{count}", std::process::id(), nanos % 0xffff_ffff_ffff)
 }
 
 impl Names {
@@ -171,8 +174,9 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
             bail!("the build context {} does not exist or is not a folder", layer.display());
         }
     }
-    let staged = context::stage(&layers, &target.skip, &watch, target.manifest.limits.context_size.0)?;
-    cleanup::dir(staged.path().to_path_buf());
+    let names = Names::new(&target.step.id);
+    let limit = target.manifest.limits.context_size.0;
+    let staged = context::stage(&layers, &target.skip, &watch, limit, &names.run)?;
     let dockerfile_path = target.dockerfile.clone().unwrap_or_else(|| staged.path().join("Dockerfile"));
     // The Dockerfile as the learner knows it: the overlay's own when it has one.
     let shown_dockerfile = target.dockerfile.clone().unwrap_or_else(|| {
@@ -185,15 +189,21 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
             shown_dockerfile.display()
         );
     }
-    let text = std::fs::read_to_string(&dockerfile_path)
-        .with_context(|| format!("cannot read the Dockerfile {}", shown_dockerfile.display()))?;
+    // A Dockerfile is text to docker whatever its encoding: a Latin-1 comment must not stop
+    // the checks. One inside the context may be a link, but never to a file outside it.
+    let bytes = match &target.dockerfile {
+        Some(file) => std::fs::read(file).with_context(|| format!("cannot read the Dockerfile {}", file.display()))?,
+        None => context::read_inside(staged.path(), &dockerfile_path)
+            .with_context(|| format!("cannot read the Dockerfile {}", shown_dockerfile.display()))?,
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let parsed = Dockerfile::parse(&text);
 
     let mut run = Run {
         docker: &docker,
         target,
         options,
-        names: Names::new(&target.step.id),
+        names,
         spinner: Spinner::new(options.progress),
         checks: &checks,
         results: HashMap::new(),
@@ -220,8 +230,8 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         title: target.step.title.clone(),
         source: target.source.name().into(),
         run_id: run.names.run.clone(),
-        context: target.label.clone(),
-        dockerfile: shown_dockerfile.display().to_string(),
+        context: plain(&target.label),
+        dockerfile: plain(&shown_dockerfile.display().to_string()),
         passed,
         checks: checks_out,
         image: ImageReport {
@@ -236,6 +246,21 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
         build_log: (!facts.build_log_path.is_empty()).then_some(facts.build_log_path),
         book: target.manifest.book_link(&target.step.book),
     })
+}
+
+/// How many build logs (and grading runs' log folders) are kept; older ones are removed.
+pub const KEPT_LOGS: usize = 40;
+
+/// Removes all but the `keep` newest entries of `dir`. Another run's log, just written,
+/// is among the newest, so runs at once never remove each other's.
+pub fn prune(dir: &Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<(std::time::SystemTime, PathBuf)> =
+        entries.flatten().filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path()))).collect();
+    entries.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+    for (_, path) in entries.into_iter().skip(keep) {
+        let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+    }
 }
 
 /// The paths the context checks want kept out of the context.
@@ -255,13 +280,13 @@ fn attach(manifest: &Manifest, id: &str, check: &Check, o: Outcome) -> CheckResu
         id: id.to_string(),
         title: check.title.clone(),
         status: o.status,
-        message: o.message,
-        hint: o.hint.unwrap_or_else(|| check.fix.clone()),
+        message: plain(&o.message),
+        hint: plain(&o.hint.unwrap_or_else(|| check.fix.clone())),
         why: check.why.clone(),
         book: manifest.check_link(id),
         blocked_by: o.blocked_by,
         line: o.line,
-        details: o.details,
+        details: o.details.as_deref().map(plain),
     }
 }
 
@@ -351,8 +376,11 @@ impl Run<'_, '_> {
             Source::Learner => String::new(),
             other => format!("-{}", other.name()),
         };
-        let path = self.options.log_dir.join(format!("{}{suffix}.{what}.log", self.target.step.id));
+        // One file per run, so that two runs at once never share one.
+        let name = format!("{}{suffix}.{}.{what}.log", self.target.step.id, self.names.run);
+        let path = self.options.log_dir.join(name);
         std::fs::write(&path, log).with_context(|| format!("cannot write {}", path.display()))?;
+        prune(&self.options.log_dir, KEPT_LOGS);
         Ok(path.display().to_string())
     }
 
@@ -708,16 +736,26 @@ impl Run<'_, '_> {
         }) else {
             return Ok(());
         };
-        let file = self.staged.path().join(&change);
-        if !file.is_file() {
-            self.results.insert(id, Outcome::fail(format!("the context has no {change} to change")));
-            return Ok(());
-        }
+        // Only a regular file inside the staged copy is changed: a link could lead the
+        // write to any file of this machine.
+        let file = match context::inside(self.staged.path(), Path::new(&change)) {
+            Ok(file) if file.is_file() => file,
+            Ok(_) => {
+                self.results.insert(id, Outcome::fail(format!("the context has no {change} to change")));
+                return Ok(());
+            }
+            Err(e) => {
+                let outcome = Outcome::fail(format!("the checker cannot change {change}: {e}")).hint(format!(
+                    "Make {change} a regular file of the build context: docker sends a link as a link, so the image does not get what it points to either."
+                ));
+                self.results.insert(id, outcome);
+                return Ok(());
+            }
+        };
         // A change only the compiler sees: a comment with this run's id, so that no
         // earlier run's cache can serve it.
-        let mut source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        source.push_str(&format!("\n// checker: source-only change {}\n", self.names.run));
-        std::fs::write(&file, source).with_context(|| format!("cannot write {}", file.display()))?;
+        append_no_follow(&file, format!("\n// checker: source-only change {}\n", self.names.run).as_bytes())
+            .with_context(|| format!("cannot change {}", file.display()))?;
         let tag = format!("{}-rebuild", self.names.image);
         let outcome = self.docker_build(&tag, "rebuilding after a change to src/", false)?;
         let log_path = self.save_log(&outcome.log, "rebuild")?;
@@ -732,33 +770,67 @@ impl Run<'_, '_> {
             ))
             .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)))
         } else {
-            let deps = rules::compiled_dependencies(&outcome.log);
-            let cold = rules::compiled_dependencies(&facts.build_log);
-            let ratio = if cold.is_empty() {
-                "first build came from the layer cache: `--no-cache` measures the ratio".to_string()
-            } else {
+            let cold = rules::compiled(&facts.build_log).iter().any(|c| !c.local);
+            let ratio = if cold {
                 format!(
                     "{:.0}% of the first build's {:.1} s",
                     100.0 * rebuilt / facts.build_seconds,
                     facts.build_seconds
                 )
-            };
-            if deps.is_empty() {
-                Outcome::pass(format!(
-                    "rebuilt in {rebuilt:.1} s after a change to {change}, no dependency compiled ({ratio})"
-                ))
             } else {
-                let shown: Vec<_> = deps.iter().take(4).cloned().collect();
-                Outcome::fail(format!(
-                    "after a change to {change} alone, the rebuild compiled {} dependencies ({}{}) in {rebuilt:.1} s",
-                    deps.len(),
-                    shown.join(", "),
-                    if deps.len() > 4 { ", …" } else { "" }
-                ))
-                .details(format!("full rebuild log: {log_path}"))
+                "first build came from the layer cache: `--no-cache` measures the ratio".to_string()
+            };
+            let verdict = rules::dependency_cache(&change, &outcome.log, rebuilt, &ratio);
+            match verdict.status {
+                Status::Pass => verdict,
+                _ => verdict.details(format!("full rebuild log: {log_path}")),
             }
         };
         self.results.insert(id, result);
         Ok(())
+    }
+}
+
+/// Appends to a regular file, refusing (on Unix) to follow a link in its last part.
+fn append_no_follow(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, nix::fcntl::OFlag::O_NOFOLLOW.bits());
+    options.open(path)?.write_all(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pruning_keeps_the_newest_logs_and_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now();
+        for i in 0..6u64 {
+            let path = dir.path().join(format!("step-1.{i}.build.log"));
+            std::fs::write(&path, "log").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(now - Duration::from_secs(100 - i)).unwrap();
+        }
+        std::fs::create_dir(dir.path().join("old-grade")).unwrap();
+        std::fs::File::open(dir.path().join("old-grade"))
+            .unwrap()
+            .set_modified(now - Duration::from_secs(1000))
+            .unwrap();
+        prune(dir.path(), 3);
+        let mut left: Vec<String> =
+            std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into()).collect();
+        left.sort();
+        assert_eq!(left, ["step-1.3.build.log", "step-1.4.build.log", "step-1.5.build.log"]);
+    }
+
+    #[test]
+    fn run_ids_start_with_the_pid_and_differ() {
+        let (a, b) = (run_id(), run_id());
+        assert!(a.starts_with(&format!("{}-", std::process::id())), "{a}");
+        assert_ne!(a, b);
     }
 }

@@ -158,3 +158,64 @@ fn grading_formats_are_checked_before_anything_is_built() {
     let mixed = ["grade", "--format", "human", "--format", "github", "--format", "json=g.json"];
     assert!(with(&mixed).contains("/nonexistent/docker"));
 }
+
+/// Finding 10 of the hardening issue: a report path that cannot be written fails at once,
+/// before minutes of grading, and names the path.
+#[test]
+fn a_report_path_that_cannot_be_written_fails_before_grading() {
+    let ok = tempfile::tempdir().unwrap();
+    let json = ok.path().join("ok.json");
+    let started = std::time::Instant::now();
+    let out = checker()
+        .args(["grade", "--format", "junit=/nonexistent/dir/r.xml", "--format"])
+        .arg(format!("json={}", json.display()))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("cannot write the report /nonexistent/dir/r.xml"), "{err}");
+    assert!(!err.contains("grading"), "nothing was graded: {err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(!json.exists(), "the check leaves no empty report behind");
+}
+
+/// Finding 13: with `--format json`, a usage error is JSON on stdout too.
+#[test]
+fn a_usage_error_with_format_json_is_json() {
+    for args in [&["step-1", "--format", "json", "--bogus"][..], &["step-1", "--format=json", "--bogus"]] {
+        let out = checker().args(args).assert().code(2);
+        let v: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).expect("JSON on stdout");
+        assert!(v["error"].as_str().unwrap().contains("--bogus"), "{v}");
+    }
+    // Help is no error.
+    checker().args(["--format", "json", "--help"]).assert().code(0).stdout(predicate::str::contains("Usage"));
+}
+
+/// Finding 7: without --ci, a manifest whose ids or paths would lead out of the workshop is
+/// refused before anything is written.
+#[test]
+fn a_manifest_pointing_out_of_the_workshop_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let evil = tempfile::tempdir().unwrap();
+    let log = evil.path().join("evil");
+    let manifest = std::fs::read_to_string(common::root().join("workshop.toml")).unwrap().replacen(
+        "id = \"step-1\"",
+        &format!("id = \"{}\"", log.display()),
+        1,
+    );
+    std::fs::write(dir.path().join("workshop.toml"), manifest).unwrap();
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.current_dir(dir.path()).args(["grade", "--steps", "all"]);
+    let out = assert_cmd::Command::from_std(cmd).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("must be lowercase letters, digits and dashes"), "{err}");
+    assert_eq!(std::fs::read_dir(evil.path()).unwrap().count(), 0, "nothing written there");
+    let change = std::fs::read_to_string(common::root().join("workshop.toml"))
+        .unwrap()
+        .replace("change = \"src/main.rs\"", "change = \"/tmp/victim3\"");
+    std::fs::write(dir.path().join("workshop.toml"), change).unwrap();
+    let mut cmd = Command::cargo_bin("checker").unwrap();
+    cmd.current_dir(dir.path()).args(["grade"]);
+    let out = assert_cmd::Command::from_std(cmd).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("`change`") && err.contains("relative path inside the workshop"), "{err}");
+}

@@ -10,25 +10,8 @@ use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 use base64::Engine as _;
-use common::{require_docker, root};
+use common::{require_docker, root, student_repo};
 use serde_json::Value;
-
-/// A student's repository: the workshop's manifest and steps (without their solutions),
-/// with `solved` steps replaced by their reference solution and `files` written as
-/// (step, file, text).
-fn student_repo(solved: &[u32], files: &[(u32, &str, &str)]) -> tempfile::TempDir {
-    let repo = tempfile::tempdir().unwrap();
-    fs::copy(root().join("workshop.toml"), repo.path().join("workshop.toml")).unwrap();
-    common::copy_tree(&root().join("steps"), &repo.path().join("steps"));
-    for n in solved {
-        let step = format!("steps/step-{n}");
-        common::copy_tree(&root().join(&step).join("solution"), &repo.path().join(&step));
-    }
-    for (n, file, text) in files {
-        fs::write(repo.path().join(format!("steps/step-{n}/{file}")), text).unwrap();
-    }
-    repo
-}
 
 fn grade(repo: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("checker").unwrap();

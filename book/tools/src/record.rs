@@ -99,7 +99,8 @@ fn relative(output: &str, root: &Path, staged: Option<(&Path, &str)>) -> String 
 /// `--solution` stages it, then the mistake's edits.
 fn stage(root: &Path, step: &Step, mistake: &Mistake) -> Result<Staged> {
     let layers = [root.join(&step.dir), root.join(&step.solution)];
-    let staged = checker::context::stage(&[&layers[0], &layers[1]], &["solution"], &[], u64::MAX)?;
+    let staged =
+        checker::context::stage(&[&layers[0], &layers[1]], &["solution"], &[], u64::MAX, &checker::runner::run_id())?;
     let to = staged.path();
     for edit in &mistake.edits {
         let path = to.join(&edit.file);

@@ -90,11 +90,29 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// A student's repository: the workshop's manifest and steps (without their solutions),
+/// with `solved` steps replaced by their reference solution and `files` written as
+/// (step, file, text).
+pub fn student_repo(solved: &[u32], files: &[(u32, &str, &str)]) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::copy(root().join("workshop.toml"), repo.path().join("workshop.toml")).unwrap();
+    copy_tree(&root().join("steps"), &repo.path().join("steps"));
+    for n in solved {
+        let step = format!("steps/step-{n}");
+        copy_tree(&root().join(&step).join("solution"), &repo.path().join(&step));
+    }
+    for (n, file, text) in files {
+        std::fs::write(repo.path().join(format!("steps/step-{n}/{file}")), text).unwrap();
+    }
+    repo
+}
+
 /// No container or image of the run remains on the engine.
 pub fn assert_nothing_left(run_id: &str) {
     let label = format!("label=dev.workshop.checker.run={run_id}");
     for what in [&["ps", "-aq", "--filter"][..], &["images", "-q", "--filter"][..]] {
         let out = Command::new(docker_bin()).args(what).arg(&label).output().expect("docker runs");
+        assert!(out.status.success(), "docker {what:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         let left = String::from_utf8_lossy(&out.stdout);
         assert!(left.trim().is_empty(), "run {run_id} left {:?} behind: {left}", what[0]);
     }
@@ -104,20 +122,51 @@ pub fn assert_nothing_left(run_id: &str) {
 /// checker process `pid` still has on the engine: its run ids start with its pid.
 pub fn runs_of(pid: u32, what: &[&str]) -> Vec<String> {
     let prefix = format!("{pid}-");
-    let out = Command::new(docker_bin())
-        .args(what)
-        .args(["--filter", "label=dev.workshop.checker", "--format", "{{.Label \"dev.workshop.checker.run\"}}"])
-        .output()
-        .expect("docker runs");
-    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.starts_with(&prefix)).map(str::to_string).collect()
+    let docker = |args: &[&str]| {
+        let out = Command::new(docker_bin()).args(args).output().expect("docker runs");
+        // Another test may remove one of the listed objects in between: that is no failure.
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() || err.contains("No such"), "`docker {args:?}` failed: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut list = what.to_vec();
+    list.extend(["-q", "--filter", "label=dev.workshop.checker"]);
+    let ids = docker(&list);
+    let mut ids: Vec<&str> = ids.split_whitespace().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    // Neither listing prints labels for images: inspect them.
+    let kind = if what[0] == "images" { "image" } else { "container" };
+    let mut inspect = vec![kind, "inspect", "--format", "{{index .Config.Labels \"dev.workshop.checker.run\"}}"];
+    inspect.extend(ids);
+    docker(&inspect).lines().filter(|l| l.starts_with(&prefix)).map(str::to_string).collect()
 }
 
 /// Sends SIGINT, as Ctrl-C in a terminal does.
 #[cfg(unix)]
 pub fn interrupt(pid: u32) {
-    unsafe extern "C" {
-        fn kill(pid: i32, sig: i32) -> i32;
-    }
-    // SAFETY: kill(2) with a child's pid and SIGINT (2) has no memory effects here.
-    assert_eq!(unsafe { kill(pid as i32, 2) }, 0, "SIGINT sent");
+    signal(pid, nix::sys::signal::Signal::SIGINT);
+}
+
+/// Sends `sig` to the process `pid` (a checker the test started).
+#[cfg(unix)]
+pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).expect("signal sent");
+}
+
+/// The staged contexts a checker process `pid` still has in the temporary folder `tmp`.
+pub fn staged_of(pid: u32, tmp: &Path) -> Vec<PathBuf> {
+    let prefix = format!("checker-context-{pid}-");
+    std::fs::read_dir(tmp)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
 }
