@@ -46,6 +46,8 @@ pub struct Finding {
 
 impl Dockerfile {
     pub fn parse(text: &str) -> Result<Self> {
+        // The parser skips a byte-order mark and counts its offsets without it: so do we.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let parsed = parse_dockerfile::parse(text).map_err(|e| anyhow!("{e}"))?;
         let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
         let mut args = HashMap::new();
@@ -205,12 +207,32 @@ fn sources(src: &[Source<'_>]) -> Vec<String> {
         .collect()
 }
 
-/// Replaces `$NAME` and `${NAME}` with the global ARG defaults; unknown names stay.
+/// Replaces `$NAME` and `${NAME}` with the global ARG defaults, each name read whole (so
+/// `$TAG` is never `$T` followed by `AG`); unknown names stay.
 fn substitute(text: &str, args: &HashMap<String, String>) -> String {
-    let mut out = text.to_string();
-    for (k, v) in args {
-        out = out.replace(&format!("${{{k}}}"), v).replace(&format!("${k}"), v);
+    let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None => {
+                let end = after.find(|c: char| !is_name(c)).unwrap_or(after.len());
+                (&after[..end], end)
+            }
+        };
+        match args.get(name) {
+            Some(value) if len > 0 => out.push_str(value),
+            _ => out.push_str(&rest[at..at + 1 + len]),
+        }
+        rest = &rest[at + 1 + len..];
     }
+    out.push_str(rest);
     out
 }
 
@@ -292,5 +314,162 @@ mod tests {
     #[test]
     fn a_file_without_from_is_an_error() {
         assert!(Dockerfile::parse("# only a TODO\n").is_err());
+    }
+
+    // FROM edge cases that held up in the security review (checker/tests/held_up.rs has
+    // the end-to-end ones).
+
+    fn images(d: &Dockerfile) -> Vec<&str> {
+        d.stages.iter().map(|s| s.image.as_str()).collect()
+    }
+
+    #[test]
+    fn a_global_arg_with_a_default_is_substituted_and_one_without_stays_unknown() {
+        let d = df("ARG TAG=1.95-slim-bookworm\nARG NOPE\nFROM rust:$TAG AS b\nFROM debian:${NOPE}\n");
+        assert_eq!(images(&d), ["rust:1.95-slim-bookworm", "debian:${NOPE}"]);
+        let f = d.unpinned_bases();
+        assert_eq!(lines(f.clone()), [4]);
+        assert!(f[0].message.contains("variable with no default"), "{}", f[0].message);
+        // A quoted default that names the whole image.
+        let d = df("ARG BASE=\"debian:bookworm-slim\"\nFROM $BASE\n");
+        assert_eq!(images(&d), ["debian:bookworm-slim"]);
+        assert!(d.unpinned_bases().is_empty());
+        // An ARG inside a stage is not global: the next FROM does not see its default.
+        let d = df("FROM debian:bookworm-slim\nARG TAG=1.95\nFROM rust:$TAG\n");
+        assert_eq!(images(&d), ["debian:bookworm-slim", "rust:$TAG"]);
+        assert_eq!(lines(d.unpinned_bases()), [3]);
+    }
+
+    #[test]
+    fn arg_names_that_prefix_one_another_are_substituted_whole() {
+        // `$T` must not replace the start of `$TAG`. The defaults are kept in a hash map
+        // whose order changes from map to map: enough tries meet every order.
+        for _ in 0..32 {
+            let d = df("ARG T=1.95\nARG TAG=latest\nFROM rust:$TAG\n");
+            assert_eq!(images(&d), ["rust:latest"]);
+            assert_eq!(lines(d.unpinned_bases()), [3], "`FROM rust:latest` is not pinned");
+        }
+    }
+
+    #[test]
+    fn a_platform_flag_is_not_the_image() {
+        let d = df(
+            "FROM --platform=$BUILDPLATFORM rust:1.95-slim-bookworm AS builder\nFROM --platform=linux/amd64 debian:bookworm-slim\nFROM --platform=$TARGETPLATFORM scratch\n",
+        );
+        assert_eq!(images(&d), ["rust:1.95-slim-bookworm", "debian:bookworm-slim", "scratch"]);
+        assert_eq!(d.stages[0].name.as_deref(), Some("builder"));
+        assert!(d.unpinned_bases().is_empty(), "{:?}", d.unpinned_bases());
+        // The platform's variable is not the image's: an untagged image is still found.
+        let f = df("FROM --platform=$BUILDPLATFORM rust AS builder\n").unpinned_bases();
+        assert_eq!(lines(f.clone()), [1]);
+        assert_eq!(f[0].message, "`FROM rust` has no tag, which means `rust:latest`");
+    }
+
+    #[test]
+    fn lowercase_and_mixed_case_instructions_are_read() {
+        let d = df(
+            "from rust:1.95-slim-bookworm as builder\nworkdir /app\ncopy . .\nFrom builder\nfROM debian:latest\nadd . /x\n",
+        );
+        assert_eq!(images(&d), ["rust:1.95-slim-bookworm", "builder", "debian:latest"]);
+        assert_eq!(d.stages[0].name.as_deref(), Some("builder"));
+        assert_eq!(
+            d.stages[0].steps,
+            [
+                Step::Workdir { path: "/app".into(), line: 2 },
+                Step::Copy { add: false, from: None, sources: vec![".".into()], line: 3 }
+            ]
+        );
+        assert_eq!(lines(d.unpinned_bases()), [5]);
+        assert_eq!(lines(d.workdir_findings()), [6], "the lowercase `add` copies the context too");
+        assert_eq!(lines(d.local_adds()), [6]);
+    }
+
+    #[test]
+    fn a_from_split_over_continuation_lines_is_one_instruction() {
+        let d = df("FROM \\\n    rust:1.95-slim-bookworm \\\n    AS builder\nFROM \\\n  debian\n");
+        assert_eq!(images(&d), ["rust:1.95-slim-bookworm", "debian"]);
+        assert_eq!(d.stages[0].name.as_deref(), Some("builder"));
+        assert_eq!(d.stages.iter().map(|s| s.line).collect::<Vec<_>>(), [1, 4], "a stage is at its FROM keyword");
+        assert_eq!(lines(d.unpinned_bases()), [4]);
+        // CRLF continuations, and a comment line inside the continuation (docker drops it).
+        let d = df("FROM \\\r\n# the base\r\n  debian:bookworm-slim \\\r\n  AS base\r\nFROM base\r\n");
+        assert_eq!(images(&d), ["debian:bookworm-slim", "base"]);
+        assert_eq!(d.stages[0].name.as_deref(), Some("base"));
+        assert!(d.unpinned_bases().is_empty(), "{:?}", d.unpinned_bases());
+    }
+
+    #[test]
+    fn a_registry_port_is_not_a_tag() {
+        for pinned in [
+            "registry:5000/image:tag",
+            "registry.local:5000/team/rust:1.95-slim-bookworm",
+            "localhost:5000/image@sha256:0123456789abcdef",
+        ] {
+            let d = df(&format!("FROM {pinned}\n"));
+            assert_eq!(images(&d), [pinned]);
+            assert!(d.unpinned_bases().is_empty(), "{pinned}: {:?}", d.unpinned_bases());
+        }
+        let d = df("FROM registry:5000/image\nFROM registry:5000/image:latest\nFROM localhost:5000/team/image\n");
+        let f = d.unpinned_bases();
+        assert_eq!(lines(f.clone()), [1, 2, 3]);
+        assert_eq!(f[0].message, "`FROM registry:5000/image` has no tag, which means `registry:5000/image:latest`");
+        assert!(f[1].message.contains("moving tag `latest`"), "{}", f[1].message);
+        assert!(f[2].message.contains("has no tag"), "{}", f[2].message);
+    }
+
+    #[test]
+    fn stage_aliases_are_matched_case_insensitively_and_only_backwards() {
+        let d = df(
+            "FROM rust:1.95-slim-bookworm AS Builder\nFROM BUILDER AS again\nFROM builder\nFROM Again\nFROM debian:bookworm-slim AS debian\nFROM debian\n",
+        );
+        assert!(d.unpinned_bases().is_empty(), "{:?}", d.unpinned_bases());
+        // A stage declared later, or the stage itself, is an image, and untagged.
+        assert_eq!(lines(df("FROM later\nFROM rust:1 AS later\n").unpinned_bases()), [1]);
+        assert_eq!(lines(df("FROM base AS base\n").unpinned_bases()), [1]);
+        // The WORKDIR of an earlier stage is inherited through a differently cased name.
+        assert!(df("FROM rust:1 AS Base\nWORKDIR /app\nFROM BASE\nCOPY . .\n").workdir_findings().is_empty());
+        let d = df("FROM rust:1 AS Base\nFROM BASE\nCOPY . .\n");
+        assert_eq!(lines(d.workdir_findings()), [3], "no WORKDIR anywhere up the chain");
+    }
+
+    // Reading the file: a UTF-8 byte-order mark (which docker skips) and CRLF line ends.
+
+    #[test]
+    fn a_bom_and_crlf_line_ends_are_read_like_docker() {
+        let d = df(
+            "\u{feff}# BOM and CRLF\r\nARG BASE=debian:bookworm-slim\r\nFROM ${BASE} AS base\r\nFROM base\r\nCOPY serve.pl /serve.pl\r\nFROM rust\r\n",
+        );
+        assert_eq!(images(&d), ["debian:bookworm-slim", "base", "rust"], "no \\r and no BOM in the images");
+        assert_eq!(d.stages[0].name.as_deref(), Some("base"));
+        let f = d.unpinned_bases();
+        assert_eq!(lines(f.clone()), [6]);
+        assert_eq!(f[0].message, "`FROM rust` has no tag, which means `rust:latest`");
+        assert_eq!(
+            d.stages.iter().map(|s| s.line).collect::<Vec<_>>(),
+            [3, 4, 6],
+            "the stages' lines, counted in the file as the learner sees it"
+        );
+        assert_eq!(lines(d.workdir_findings()), [5], "the COPY without WORKDIR is on line 5");
+    }
+
+    #[test]
+    fn a_bom_before_blank_lines_spaces_or_wide_characters_is_read() {
+        // What docker builds, the checker reads without a panic, at the right line.
+        let cases = [
+            ("\u{feff}FROM debian:bookworm-slim\n", 1),
+            ("\u{feff}\nFROM debian:bookworm-slim\n", 2),
+            ("\u{feff}\r\nFROM debian:bookworm-slim\r\n", 2),
+            ("\u{feff}  FROM debian:bookworm-slim\n", 1),
+            ("\u{feff}#€\nFROM debian:bookworm-slim\n", 2),
+        ];
+        let seen: Vec<_> = cases
+            .iter()
+            .map(|(text, _)| {
+                std::panic::catch_unwind(|| df(text).stages.iter().map(|s| s.line).collect::<Vec<_>>())
+                    .map_err(|e| e.downcast_ref::<String>().cloned().unwrap_or_else(|| "a panic".into()))
+            })
+            .collect();
+        let wanted: Vec<Result<Vec<usize>, String>> = cases.iter().map(|(_, line)| Ok(vec![*line])).collect();
+        assert_eq!(seen, wanted, "for {:?}", cases.iter().map(|(t, _)| t).collect::<Vec<_>>());
     }
 }

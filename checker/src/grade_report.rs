@@ -281,4 +281,117 @@ mod tests {
         let summary = github_summary(&grade);
         assert!(summary.contains("| step-1 title of step-1 \\| with a pipe | ✅ | 10/10 |"), "{summary}");
     }
+
+    // Held up in the security review: what a build or a container prints ends up in the
+    // JUnit report, which must stay a well-formed XML 1.0 document whatever it holds.
+
+    /// Text a hostile build could print: a CDATA end, markup, an entity, C0 and C1
+    /// control bytes, a terminal escape and DEL.
+    const HOSTILE: &str = "a ]]> b <![CDATA[ c ]]> & </failure><system-out>x</system-out> \u{0}\u{1}\u{8}\u{b}\u{c}\u{1b}[31mred\u{1b}[0m\u{7f}\u{85}\u{9b} end";
+
+    /// The XML 1.0 `Char` production: what may appear in a document at all, raw or as a
+    /// character reference.
+    fn xml_char(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+    }
+
+    /// Panics unless `xml` is made of XML 1.0 characters only, holds no raw `]]>` (never
+    /// allowed in text) and no character reference to a character XML forbids.
+    fn assert_well_formed(xml: &str) {
+        for (at, c) in xml.char_indices() {
+            assert!(xml_char(c), "{c:?} at byte {at} is not an XML 1.0 character:\n{xml}");
+        }
+        assert!(!xml.contains("]]>"), "a raw `]]>`:\n{xml}");
+        for reference in xml.split("&#").skip(1) {
+            let body = reference.split(';').next().unwrap_or_default();
+            let code = match body.strip_prefix('x') {
+                Some(hex) => u32::from_str_radix(hex, 16),
+                None => body.parse(),
+            };
+            let c = code.ok().and_then(char::from_u32);
+            assert!(c.is_some_and(xml_char), "`&#{body};` names no XML 1.0 character:\n{xml}");
+        }
+    }
+
+    fn hostile_grade(text: &str) -> Grade {
+        use crate::report::{CheckResult, ImageReport, Report};
+        let check = |id: &str, status: Status| CheckResult {
+            id: id.into(),
+            title: format!("title {text}"),
+            status,
+            message: format!("{id}: {text}"),
+            hint: format!("hint {text}"),
+            why: format!("why {text}"),
+            book: "http://localhost:3000/checks/x.html".into(),
+            blocked_by: (status == Status::Skip).then(|| "image-builds".into()),
+            line: Some(3),
+            details: Some(format!("build log:\n{text}")),
+        };
+        let report = Report {
+            schema_version: 1,
+            step: "step-1".into(),
+            title: "t".into(),
+            run_id: "1-2".into(),
+            source: "learner".into(),
+            context: "steps/step-1".into(),
+            dockerfile: "steps/step-1/Dockerfile".into(),
+            passed: false,
+            checks: vec![
+                check("image-builds", Status::Fail),
+                check("responds-on-port", Status::Error),
+                check("image-size", Status::Skip),
+                check("base-image-pinned", Status::Pass),
+            ],
+            image: ImageReport::default(),
+            build_log: None,
+            book: "http://localhost:3000/step-1.html".into(),
+        };
+        let mut grade = sample();
+        grade.steps[0].status = StepStatus::Fail;
+        grade.steps[0].title = format!("title {text}");
+        grade.steps[0].report = Some(report);
+        grade.steps[1].error = Some(format!("error {text}"));
+        grade
+    }
+
+    #[test]
+    fn junit_stays_well_formed_with_cdata_ends_markup_and_control_bytes() {
+        let xml = junit(&hostile_grade(HOSTILE));
+        assert_well_formed(&xml);
+        let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
+        assert_eq!(parsed.test_suites.len(), 2);
+        let cases = &parsed.test_suites[0].test_cases;
+        assert_eq!(cases.len(), 4, "the markup in the text made no element: {cases:#?}");
+        // The text comes back whole, minus the control bytes (DEL is an XML character) and
+        // the terminal escapes (C1's NEL and CSI among them).
+        let kept = "a ]]> b <![CDATA[ c ]]> & </failure><system-out>x</system-out> red\u{7f} end";
+        match &cases[0].status {
+            TestCaseStatus::NonSuccess { kind: NonSuccessKind::Failure, message, description, .. } => {
+                assert_eq!(message.as_ref().map(|m| m.as_str()), Some(format!("image-builds: {kept}").as_str()));
+                let body = description.as_ref().map(|d| d.as_str()).unwrap_or_default();
+                assert!(body.contains(&format!("seen: image-builds: {kept}\n")), "{body:?}");
+                assert!(body.ends_with(&format!("build log:\n{kept}")), "{body:?}");
+            }
+            other => panic!("image-builds is {other:?}"),
+        }
+        assert!(matches!(cases[1].status, TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, .. }));
+        assert!(matches!(cases[2].status, TestCaseStatus::Skipped { .. }), "{:?}", cases[2].status);
+        assert!(matches!(cases[3].status, TestCaseStatus::Success { .. }), "{:?}", cases[3].status);
+        let unchecked = &parsed.test_suites[1].test_cases[0];
+        match &unchecked.status {
+            TestCaseStatus::NonSuccess { message, .. } => {
+                assert_eq!(message.as_ref().map(|m| m.as_str()), Some(format!("error {kept}").as_str()))
+            }
+            other => panic!("the unchecked step is {other:?}"),
+        }
+    }
+
+    #[test]
+    fn junit_stays_well_formed_with_noncharacters_a_log_can_hold() {
+        // U+FFFE and U+FFFF are valid UTF-8 that a build can print, are no control
+        // characters (`report::plain` keeps them), and are not XML 1.0 characters.
+        let text = crate::report::plain("a \u{fffe} b \u{ffff} c");
+        let xml = junit(&hostile_grade(&text));
+        assert_well_formed(&xml);
+    }
 }

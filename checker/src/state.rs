@@ -21,13 +21,80 @@ pub fn load(path: &Path) -> State {
 }
 
 pub fn record(path: &Path, step: &str, result: LastResult) -> anyhow::Result<()> {
-    let mut state = load(path);
-    state.insert(step.to_string(), result);
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
+    // One checker at a time reads, changes and writes the state: two finishing at once
+    // would otherwise each write back what it read, without the other's result.
+    let lock = std::fs::File::create(path.with_extension("lock"))?;
+    lock.lock()?;
+    let mut state = load(path);
+    state.insert(step.to_string(), result);
     // Write then rename, so that two checkers finishing at once never leave half a file.
     let tmp = tempfile::NamedTempFile::new_in(dir)?;
     std::fs::write(tmp.path(), serde_json::to_string_pretty(&state)?)?;
     tmp.persist(path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(i: usize) -> LastResult {
+        LastResult { passed: i.is_multiple_of(2), at: i as u64, failed: vec![format!("check-{i}")] }
+    }
+
+    #[test]
+    fn a_corrupt_state_loads_empty_and_the_next_record_replaces_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".checker").join("state.json");
+        assert!(load(&path).is_empty(), "no file yet");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for corrupt in [&b"{\"step-1\": {\"passed\": tru"[..], b"\xff\xfe\x00garbage", b"[1, 2]", b"{\"step-1\": 3}"] {
+            std::fs::write(&path, corrupt).unwrap();
+            assert!(load(&path).is_empty(), "{}", String::from_utf8_lossy(corrupt));
+        }
+        record(&path, "step-2", result(2)).unwrap();
+        let state = load(&path);
+        assert_eq!(state.keys().collect::<Vec<_>>(), ["step-2"]);
+        assert_eq!((state["step-2"].passed, state["step-2"].at), (true, 2));
+    }
+
+    /// Held up in the security review: checkers that finish at once (a learner's terminal
+    /// and a watch, or several steps) never lose each other's results.
+    #[test]
+    fn concurrent_records_of_different_steps_all_survive() {
+        const STEPS: usize = 12;
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(".checker").join("state.json");
+            let start = std::sync::Barrier::new(STEPS);
+            std::thread::scope(|scope| {
+                for i in 0..STEPS {
+                    let (path, start) = (&path, &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        record(path, &format!("step-{i}"), result(i)).unwrap();
+                    });
+                }
+            });
+            let state = load(&path);
+            let lost: Vec<String> =
+                (0..STEPS).map(|i| format!("step-{i}")).filter(|s| !state.contains_key(s)).collect();
+            assert!(
+                lost.is_empty(),
+                "round {round}: {} of {STEPS} results were lost ({lost:?}); the file holds {:?}",
+                lost.len(),
+                state.keys().collect::<Vec<_>>()
+            );
+            for i in 0..STEPS {
+                let r = &state[&format!("step-{i}")];
+                assert_eq!((r.passed, r.at, r.failed.clone()), (i % 2 == 0, i as u64, vec![format!("check-{i}")]));
+            }
+            let mut files: Vec<_> =
+                std::fs::read_dir(path.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+            files.sort();
+            assert_eq!(files, ["state.json", "state.lock"], "no temporary file is left next to the state");
+        }
+    }
 }
