@@ -14,11 +14,15 @@ use std::thread::ThreadId;
 use std::time::Duration;
 
 use crate::docker::Docker;
+use crate::engine::Engine;
+
+/// An engine shared by a run and the registry that cleans up after it.
+pub type SharedEngine = Arc<dyn Engine>;
 
 #[derive(Default)]
 struct Registry {
-    containers: Vec<(ThreadId, Docker, String)>,
-    images: Vec<(ThreadId, Docker, String)>,
+    containers: Vec<(ThreadId, SharedEngine, String)>,
+    images: Vec<(ThreadId, SharedEngine, String)>,
     dirs: Vec<(ThreadId, PathBuf)>,
     children: Vec<(u64, Arc<Mutex<Child>>)>,
 }
@@ -36,12 +40,12 @@ fn me() -> ThreadId {
     std::thread::current().id()
 }
 
-pub fn container(docker: &Docker, name: &str) {
-    with(|r| r.containers.push((me(), docker.clone(), name.to_string())));
+pub fn container(engine: &SharedEngine, name: &str) {
+    with(|r| r.containers.push((me(), Arc::clone(engine), name.to_string())));
 }
 
-pub fn image(docker: &Docker, tag: &str) {
-    with(|r| r.images.push((me(), docker.clone(), tag.to_string())));
+pub fn image(engine: &SharedEngine, tag: &str) {
+    with(|r| r.images.push((me(), Arc::clone(engine), tag.to_string())));
 }
 
 pub fn dir(path: PathBuf) {
@@ -49,8 +53,8 @@ pub fn dir(path: PathBuf) {
 }
 
 /// Removes a container now and forgets it.
-pub fn remove_container(docker: &Docker, name: &str) {
-    docker.remove_container(name);
+pub fn remove_container(engine: &SharedEngine, name: &str) {
+    engine.remove_container(name);
     with(|r| r.containers.retain(|(_, _, n)| n != name));
 }
 
@@ -61,17 +65,21 @@ fn remove(owner: Option<ThreadId>) {
     let mine = |t: &ThreadId| owner.is_none_or(|o| o == *t);
     let (containers, images, dirs) = with(|r| {
         (
-            r.containers.iter().filter(|(t, ..)| mine(t)).map(|(_, d, n)| (d.clone(), n.clone())).collect::<Vec<_>>(),
-            r.images.iter().filter(|(t, ..)| mine(t)).map(|(_, d, n)| (d.clone(), n.clone())).collect::<Vec<_>>(),
+            r.containers
+                .iter()
+                .filter(|(t, ..)| mine(t))
+                .map(|(_, e, n)| (Arc::clone(e), n.clone()))
+                .collect::<Vec<_>>(),
+            r.images.iter().filter(|(t, ..)| mine(t)).map(|(_, e, n)| (Arc::clone(e), n.clone())).collect::<Vec<_>>(),
             r.dirs.iter().filter(|(t, _)| mine(t)).map(|(_, p)| p.clone()).collect::<Vec<_>>(),
         )
     });
-    for (docker, name) in &containers {
-        docker.remove_container(name);
+    for (engine, name) in &containers {
+        engine.remove_container(name);
         with(|r| r.containers.retain(|(_, _, n)| n != name));
     }
-    for (docker, tag) in &images {
-        docker.remove_image(tag);
+    for (engine, tag) in &images {
+        engine.remove_image(tag);
         with(|r| r.images.retain(|(_, _, n)| n != tag));
     }
     for dir in &dirs {

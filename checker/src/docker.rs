@@ -1,19 +1,17 @@
 //! The Docker engine, driven through the `docker` CLI (JSON output parsed with serde) so
 //! that the checker works wherever the learner's own `docker` works.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Deserialize;
 
 use crate::cleanup;
+use crate::engine::{BuildOutcome, BuildRequest, ContainerState, Engine, ImageInfo, Layer, RunLimits};
 
 /// Selects the docker binary; some machines have several clients, only some with BuildKit.
 pub const DOCKER_ENV: &str = "CHECKER_DOCKER";
@@ -56,150 +54,6 @@ fn read_host_id() -> String {
 #[derive(Debug, Clone)]
 pub struct Docker {
     bin: OsString,
-}
-
-/// The parts of `docker image inspect` the checks read.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ImageInfo {
-    pub config: ImageConfig,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
-pub struct ImageConfig {
-    pub user: String,
-    pub exposed_ports: Option<HashMap<String, serde_json::Value>>,
-    pub entrypoint: Option<Vec<String>>,
-    pub cmd: Option<Vec<String>>,
-    pub working_dir: String,
-    pub env: Option<Vec<String>>,
-}
-
-/// The parts of `docker container inspect .State` the checks read.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContainerState {
-    pub running: bool,
-    pub exit_code: i64,
-    #[serde(rename = "OOMKilled")]
-    pub oom_killed: bool,
-    pub error: String,
-}
-
-pub struct BuildRequest<'a> {
-    pub context: &'a Path,
-    pub dockerfile: &'a Path,
-    pub tag: &'a str,
-    pub run_label: &'a str,
-    pub no_cache: bool,
-    /// The build is stopped (its client killed, which cancels it) after this long.
-    pub timeout: Duration,
-    /// The most of the build's output kept in memory and in the log.
-    pub log_bytes: usize,
-}
-
-pub struct BuildOutcome {
-    pub success: bool,
-    pub log: String,
-    pub duration: Duration,
-    /// The build was stopped at its time limit.
-    pub timed_out: bool,
-}
-
-/// How a container is confined: the checker runs untrusted Dockerfiles.
-pub struct RunLimits {
-    pub memory_bytes: u64,
-    pub pids: u32,
-    pub cpus: f64,
-    pub read_only: bool,
-    pub log_bytes: u64,
-}
-
-/// A build's output, bounded: its first half-cap and its last half-cap of bytes are kept
-/// (the start says what ran, the end why it failed); what lies between is counted.
-struct CappedLog {
-    head: String,
-    tail: std::collections::VecDeque<String>,
-    tail_bytes: usize,
-    dropped: usize,
-    half: usize,
-}
-
-impl CappedLog {
-    fn new(cap: usize) -> Self {
-        Self { head: String::new(), tail: Default::default(), tail_bytes: 0, dropped: 0, half: cap / 2 }
-    }
-
-    fn push(&mut self, line: &str) {
-        if self.tail.is_empty() && self.head.len() + line.len() < self.half {
-            self.head.push_str(line);
-            self.head.push('\n');
-            return;
-        }
-        self.tail_bytes += line.len() + 1;
-        self.tail.push_back(line.to_string());
-        while self.tail_bytes > self.half {
-            let Some(old) = self.tail.pop_front() else { break };
-            self.tail_bytes -= old.len() + 1;
-            self.dropped += old.len() + 1;
-        }
-    }
-
-    fn finish(self) -> String {
-        let mut log = self.head;
-        if self.dropped > 0 {
-            log.push_str(&format!(
-                "[checker: {} bytes of build output left out here; the log keeps its first and last {} bytes]\n",
-                self.dropped, self.half
-            ));
-        }
-        for line in self.tail {
-            log.push_str(&line);
-            log.push('\n');
-        }
-        log
-    }
-}
-
-/// The longest line of build output kept whole; a longer one is cut into pieces of this
-/// size, so that one endless line cannot fill the memory.
-pub const MAX_LINE: usize = 64 * 1024;
-
-/// Hands `f` each line of `stream` (without its `\n` or `\r\n`), decoded lossily: a build
-/// prints whatever its RUN instructions print, and one odd byte must not end the reading.
-/// Lines longer than `max` bytes come in pieces. Reads to the end of the stream.
-pub fn for_each_line(stream: impl Read, max: usize, mut f: impl FnMut(String)) {
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    let mut emit = |line: &mut Vec<u8>| {
-        if line.ends_with(b"\n") {
-            line.pop();
-            if line.ends_with(b"\r") {
-                line.pop();
-            }
-        }
-        f(String::from_utf8_lossy(line).into_owned());
-        line.clear();
-    };
-    loop {
-        let buf = match reader.fill_buf() {
-            Ok([]) => break,
-            Ok(buf) => buf,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        };
-        let room = max.max(1) - line.len();
-        let n = buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1).min(room);
-        line.extend_from_slice(&buf[..n]);
-        reader.consume(n);
-        if line.ends_with(b"\n") || line.len() >= max.max(1) {
-            emit(&mut line);
-        }
-    }
-    if !line.is_empty() {
-        emit(&mut line);
-    }
 }
 
 /// Reads a child's pipe to its end on a thread of its own, so that neither pipe can fill
@@ -270,8 +124,37 @@ impl Docker {
         }
     }
 
+    /// The containers and images that runs of the process id space `host` left on the
+    /// engine: (container or image, its id, its run id).
+    pub fn leftovers(&self, host: &str) -> Result<Vec<(&'static str, String, String)>> {
+        let filter = format!("label={LABEL}.host={host}");
+        let run = format!("{{{{index .Config.Labels \"{LABEL}.run\"}}}}");
+        let mut found = Vec::new();
+        // `docker images --format` has no labels: the images' own config has them.
+        for (what, list) in [("container", ["ps", "-a"]), ("image", ["images", "-a"])] {
+            let ids = self.output(&[list[0], list[1], "-q", "--no-trunc", "--filter", &filter])?;
+            let mut ids: Vec<&str> = ids.split_whitespace().collect();
+            ids.dedup();
+            if ids.is_empty() {
+                continue;
+            }
+            let format = format!("{{{{.Id}}}} {run}");
+            let mut args = vec![what, "inspect", "--format", &format];
+            args.extend(&ids);
+            // One may be gone meanwhile: the others are still listed.
+            let out = self.run(&args)?;
+            found.extend(String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| {
+                let (id, run) = l.trim().split_once(' ')?;
+                Some((what, id.to_string(), run.to_string()))
+            }));
+        }
+        Ok(found)
+    }
+}
+
+impl Engine for Docker {
     /// Fails with a clear message when the client is missing or the engine is down.
-    pub fn ping(&self) -> Result<()> {
+    fn ping(&self) -> Result<()> {
         let out = self.run(&["version", "--format", "{{.Server.Version}}"])?;
         if out.status.success() && !out.stdout.trim_ascii().is_empty() {
             return Ok(());
@@ -286,7 +169,7 @@ impl Docker {
 
     /// Builds with BuildKit's plain progress output, handing each output line to
     /// `on_line` as it arrives (for the spinner) and returning the whole log.
-    pub fn build(&self, req: &BuildRequest<'_>, mut on_line: impl FnMut(&str)) -> Result<BuildOutcome> {
+    fn build(&self, req: &BuildRequest<'_>, on_line: &mut dyn FnMut(&str)) -> Result<BuildOutcome> {
         let mut cmd = self.command();
         cmd.args(["build", "--progress=plain"])
             .args(labels(req.run_label))
@@ -309,11 +192,13 @@ impl Docker {
                 let tx = tx.clone();
                 // Once the loop below stops listening, the reader still drains the pipe:
                 // a closed pipe would kill docker in the middle of a valid build.
-                std::thread::spawn(move || for_each_line(stream, MAX_LINE, |line| drop(tx.send(line))))
+                std::thread::spawn(move || {
+                    crate::buildkit::for_each_line(stream, crate::buildkit::MAX_LINE, |line| drop(tx.send(line)))
+                })
             })
             .collect();
         drop(tx);
-        let mut log = CappedLog::new(req.log_bytes);
+        let mut log = crate::buildkit::CappedLog::new(req.log_bytes);
         let mut timed_out = false;
         loop {
             let left = req.timeout.saturating_sub(start.elapsed());
@@ -345,44 +230,81 @@ impl Docker {
         Ok(BuildOutcome { success: status.success() && !timed_out, log, duration: start.elapsed(), timed_out })
     }
 
-    pub fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
+    fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
         let out = self.output(&["image", "inspect", image])?;
         let mut list: Vec<ImageInfo> =
             serde_json::from_str(&out).context("unexpected `docker image inspect` output")?;
         list.pop().ok_or_else(|| anyhow!("`docker image inspect {image}` returned nothing"))
     }
 
-    /// The uncompressed size of the image's layers: the sum of `docker history` sizes.
-    /// `docker image inspect`'s Size counts compressed content too on the containerd image
-    /// store, so it would mean something else there than on the classic store.
-    pub fn image_size(&self, image: &str) -> Result<u64> {
-        let out = self.output(&["history", "--no-trunc", "--human=false", "--format", "{{.Size}}", image])?;
+    /// Sizes from `docker history`: `docker image inspect`'s Size counts compressed content
+    /// too on the containerd image store, so it would mean something else there.
+    fn history(&self, image: &str) -> Result<Vec<Layer>> {
+        let out =
+            self.output(&["history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", image])?;
         out.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                l.trim().parse::<u64>().with_context(|| format!("unexpected layer size `{l}` from docker history"))
+                let (size, created_by) = l.split_once('\t').unwrap_or((l, ""));
+                let size = size
+                    .trim()
+                    .parse::<u64>()
+                    .with_context(|| format!("unexpected layer size `{size}` from docker history"))?;
+                Ok(Layer { created_by: created_by.trim().to_string(), size })
             })
-            .sum()
+            .collect()
     }
 
-    /// Starts a confined container with `port` published on a random port of 127.0.0.1
+    fn has_image(&self, image: &str) -> bool {
+        self.run(&["image", "inspect", "--format", "{{.Id}}", image]).is_ok_and(|o| o.status.success())
+    }
+
+    fn save(&self, image: &str, read: &mut dyn FnMut(&mut dyn Read) -> Result<()>) -> Result<()> {
+        let mut cmd = self.command();
+        cmd.args(["save", image]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
+        let stderr = read_all_in_background(pipes.stderr);
+        let mut stdout = pipes.stdout.expect("piped");
+        let result = read(&mut stdout);
+        // What the reader left must be read for docker to finish.
+        std::io::copy(&mut stdout, &mut std::io::sink()).context("reading docker save")?;
+        let stderr = stderr.join().unwrap_or_default();
+        if !child.wait().context("waiting for docker save")?.success() {
+            bail!("docker save failed: {}", String::from_utf8_lossy(&stderr).trim());
+        }
+        result
+    }
+
+    fn peek(&self, container: &str, image: &str, run_label: &str, argv: &[&str]) -> Result<String> {
+        let ns = format!("container:{container}");
+        let labels = labels(run_label);
+        let mut args = vec!["run", "--rm", "--network", &ns, "--pid", &ns, "--pull", "never"];
+        args.extend(labels.iter().map(String::as_str));
+        args.extend(["--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--read-only", "--entrypoint"]);
+        args.push(argv[0]);
+        args.push(image);
+        args.extend(&argv[1..]);
+        self.output(&args)
+    }
+
+    /// Starts a confined container with `ports` published on random ports of 127.0.0.1
     /// only: no capabilities, no privilege gain, bounded memory, processes, CPU and log,
     /// and no environment from the host (nothing is passed with `-e`).
-    pub fn run_detached(
+    fn run_detached(
         &self,
         image: &str,
         name: &str,
         run_label: &str,
-        port: u16,
+        ports: &[u16],
         limits: &RunLimits,
     ) -> Result<String> {
         let labels = labels(run_label);
-        let publish = format!("127.0.0.1::{port}");
+        let publish: Vec<String> = ports.iter().flat_map(|p| ["-p".to_string(), format!("127.0.0.1::{p}")]).collect();
         let memory = limits.memory_bytes.to_string();
         let (pids, cpus) = (limits.pids.to_string(), limits.cpus.to_string());
         let log_size = format!("max-size={}", limits.log_bytes);
-        let mut args = vec!["run", "-d", "--name", name, "-p", &publish];
-        args.extend(labels.iter().map(String::as_str));
+        let mut args = vec!["run", "-d", "--name", name];
+        args.extend(publish.iter().chain(&labels).map(String::as_str));
         args.extend(["--cap-drop", "ALL", "--security-opt", "no-new-privileges"]);
         args.extend(["--memory", &memory, "--memory-swap", &memory, "--pids-limit", &pids, "--cpus", &cpus]);
         args.extend(["--log-driver", "json-file", "--log-opt", &log_size, "--log-opt", "max-file=1"]);
@@ -394,20 +316,20 @@ impl Docker {
     }
 
     /// The host port that container port `port`/tcp is published on.
-    pub fn host_port(&self, container: &str, port: u16) -> Result<u16> {
+    fn host_port(&self, container: &str, port: u16) -> Result<u16> {
         let out = self.output(&["port", container, &format!("{port}/tcp")])?;
         out.lines().find_map(|l| l.trim().rsplit(':').next()?.parse().ok()).ok_or_else(|| {
             anyhow!("docker did not publish port {port} of the container (`docker port` said: {})", out.trim())
         })
     }
 
-    pub fn state(&self, container: &str) -> Result<ContainerState> {
+    fn state(&self, container: &str) -> Result<ContainerState> {
         let out = self.output(&["container", "inspect", "--format", "{{json .State}}", container])?;
         serde_json::from_str(out.trim()).context("unexpected `docker container inspect` output")
     }
 
     /// The last `lines` lines of the container's output (stdout and stderr).
-    pub fn logs_tail(&self, container: &str, lines: usize) -> String {
+    fn logs_tail(&self, container: &str, lines: usize) -> String {
         match self.run(&["logs", "--tail", &lines.to_string(), container]) {
             // Lines are the container's to choose: keep the report readable whatever they are.
             Ok(out) => {
@@ -420,12 +342,12 @@ impl Docker {
     }
 
     /// How many processes and threads the container has now.
-    pub fn pids(&self, container: &str) -> Option<u32> {
+    fn pids(&self, container: &str) -> Option<u32> {
         self.output(&["stats", "--no-stream", "--format", "{{.PIDs}}", container]).ok()?.trim().parse().ok()
     }
 
     /// The uids of the container's processes, as the kernel sees them.
-    pub fn process_uids(&self, container: &str) -> Result<Vec<(u32, String)>> {
+    fn process_uids(&self, container: &str) -> Result<Vec<(u32, String)>> {
         // The engine needs the pid column to map processes to the container.
         let out = self.output(&["top", container, "-o", "pid,uid,comm"])?;
         Ok(out
@@ -441,7 +363,7 @@ impl Docker {
 
     /// Sends SIGTERM (what `docker stop` sends) and waits up to `limit` for the container
     /// to exit. Returns how long it took, or `None` if it was still running.
-    pub fn stop_within(&self, container: &str, limit: Duration) -> Result<Option<Duration>> {
+    fn stop_within(&self, container: &str, limit: Duration) -> Result<Option<Duration>> {
         let start = Instant::now();
         self.output(&["kill", "--signal", "SIGTERM", container])?;
         while start.elapsed() < limit {
@@ -454,7 +376,7 @@ impl Docker {
     }
 
     /// Reads one file of a created container (following links) through `docker cp`.
-    pub fn read_file(&self, container: &str, path: &str) -> Result<Vec<u8>> {
+    fn read_file(&self, container: &str, path: &str) -> Result<Vec<u8>> {
         let out = self.run(&["cp", "-L", &format!("{container}:{path}"), "-"])?;
         if !out.status.success() {
             bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
@@ -468,7 +390,7 @@ impl Docker {
 
     /// The paths of every file in a created container's filesystem (streamed through
     /// `docker export`, reading headers only).
-    pub fn list_files(&self, container: &str) -> Result<Vec<String>> {
+    fn list_files(&self, container: &str) -> Result<Vec<String>> {
         let mut cmd = self.command();
         cmd.args(["export", container]).stdout(Stdio::piped()).stderr(Stdio::piped());
         let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
@@ -490,7 +412,7 @@ impl Docker {
     }
 
     /// Creates (without starting) a container of `image`, for reading its files.
-    pub fn create(&self, image: &str, name: &str, run_label: &str) -> Result<String> {
+    fn create(&self, image: &str, name: &str, run_label: &str) -> Result<String> {
         // An entrypoint is required by `create` for an image with neither CMD nor
         // ENTRYPOINT; it never runs.
         let labels = labels(run_label);
@@ -501,58 +423,11 @@ impl Docker {
         Ok(out.trim().to_string())
     }
 
-    /// The containers and images that runs of the process id space `host` left on the
-    /// engine: (container or image, its id, its run id).
-    pub fn leftovers(&self, host: &str) -> Result<Vec<(&'static str, String, String)>> {
-        let filter = format!("label={LABEL}.host={host}");
-        let run = format!("{{{{index .Config.Labels \"{LABEL}.run\"}}}}");
-        let mut found = Vec::new();
-        // `docker images --format` has no labels: the images' own config has them.
-        for (what, list) in [("container", ["ps", "-a"]), ("image", ["images", "-a"])] {
-            let ids = self.output(&[list[0], list[1], "-q", "--no-trunc", "--filter", &filter])?;
-            let mut ids: Vec<&str> = ids.split_whitespace().collect();
-            ids.dedup();
-            if ids.is_empty() {
-                continue;
-            }
-            let format = format!("{{{{.Id}}}} {run}");
-            let mut args = vec![what, "inspect", "--format", &format];
-            args.extend(&ids);
-            // One may be gone meanwhile: the others are still listed.
-            let out = self.run(&args)?;
-            found.extend(String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| {
-                let (id, run) = l.trim().split_once(' ')?;
-                Some((what, id.to_string(), run.to_string()))
-            }));
-        }
-        Ok(found)
-    }
-
-    pub fn remove_container(&self, container: &str) {
+    fn remove_container(&self, container: &str) {
         let _ = self.command().args(["rm", "-f", "-v", container]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 
-    pub fn remove_image(&self, image: &str) {
+    fn remove_image(&self, image: &str) {
         let _ = self.command().args(["rmi", "-f", image]).stdout(Stdio::null()).stderr(Stdio::null()).status();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_capped_log_keeps_its_head_and_tail_and_counts_the_rest() {
-        let mut log = CappedLog::new(100);
-        for i in 0..1000 {
-            log.push(&format!("line {i:04}"));
-        }
-        let text = log.finish();
-        assert!(text.len() < 200, "{} bytes kept", text.len());
-        assert!(text.starts_with("line 0000\n") && text.ends_with("line 0999\n"), "{text}");
-        assert!(text.contains("bytes of build output left out here"), "{text}");
-        let mut small = CappedLog::new(100);
-        small.push("only");
-        assert_eq!(small.finish(), "only\n");
     }
 }

@@ -37,6 +37,16 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The path and line of a WORKDIR instruction.
+    fn workdir(&self) -> Option<(String, usize)> {
+        match self {
+            Step::Workdir { path, line } => Some((path.clone(), *line)),
+            Step::Copy { .. } => None,
+        }
+    }
+}
+
 /// A rule violation at a line of the Dockerfile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -129,14 +139,7 @@ impl Dockerfile {
             };
             let Step::Copy { line, .. } = &stage.steps[first_copy] else { unreachable!() };
             let inherited = self.inherited_workdir(i);
-            let workdir = stage.steps[..first_copy]
-                .iter()
-                .rev()
-                .find_map(|s| match s {
-                    Step::Workdir { path, line } => Some((path.clone(), *line)),
-                    _ => None,
-                })
-                .or(inherited);
+            let workdir = stage.steps[..first_copy].iter().rev().find_map(Step::workdir).or(inherited);
             let problem = match &workdir {
                 None => "copies the build context with no WORKDIR set: the files land in /".to_string(),
                 Some((p, _)) if p.trim_end_matches('/').is_empty() => {
@@ -159,15 +162,7 @@ impl Dockerfile {
         let parent = self.stages[..index]
             .iter()
             .rposition(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(image)))?;
-        self.stages[parent]
-            .steps
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                Step::Workdir { path, line } => Some((path.clone(), *line)),
-                _ => None,
-            })
-            .or_else(|| self.inherited_workdir(parent))
+        self.stages[parent].steps.iter().rev().find_map(Step::workdir).or_else(|| self.inherited_workdir(parent))
     }
 
     /// `ADD` instructions whose sources are local files rather than URLs or git repositories.

@@ -93,6 +93,12 @@ pub struct Step {
     /// must write outside its volumes.
     #[serde(default)]
     pub writable_rootfs: bool,
+    /// The ids of the checks that the step's untouched starting point (its `dir`, without
+    /// the solution) fails: each one of the step's accumulated checks. The checker itself
+    /// never reads it; the workshop's tests hold every starting point to exactly this
+    /// list, so that each step starts with its own lesson to learn. Empty when left out.
+    #[serde(default)]
+    pub start_fails: Vec<String>,
 }
 
 impl Step {
@@ -126,8 +132,8 @@ impl<'de> Deserialize<'de> for Check {
     }
 }
 
-/// What a check does; each variant is implemented once, generically, by the runner and
-/// `rules`.
+/// What a check does; each variant is implemented once, generically, in `checks` (which
+/// phase evaluates it: `Kind::needs`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Kind {
@@ -164,20 +170,6 @@ pub enum Kind {
     ExecEntrypoint {},
     /// `docker stop` ends the container within `within_secs`.
     Stop { within_secs: u64 },
-}
-
-impl Kind {
-    /// Whether the check reads only the Dockerfile and the context, and needs no build.
-    pub fn is_static(&self) -> bool {
-        matches!(
-            self,
-            Kind::BaseImagePinned {}
-                | Kind::Workdir {}
-                | Kind::CopyNotAdd {}
-                | Kind::MinStages { .. }
-                | Kind::Context { .. }
-        )
-    }
 }
 
 /// A size in bytes, written in the manifest as `"150 MB"` (decimal units, as docker
@@ -316,6 +308,21 @@ impl Manifest {
             {
                 bail!("step `{}` checks a running container but has no `http` check to start it", step.id);
             }
+            // What the starting point fails can only be a check the step runs.
+            let runs: Vec<&str> = self.checks_for(step).into_iter().map(|(id, _)| id).collect();
+            let mut listed = std::collections::HashSet::new();
+            for id in &step.start_fails {
+                if !runs.contains(&id.as_str()) {
+                    bail!(
+                        "step `{}` lists `{id}` in `start_fails`, but runs no such check: its checks are {}",
+                        step.id,
+                        runs.join(", ")
+                    );
+                }
+                if !listed.insert(id.as_str()) {
+                    bail!("step `{}` lists `{id}` twice in `start_fails`", step.id);
+                }
+            }
         }
         let l = &self.limits;
         if l.build_timeout_secs < 10 || self.steps.iter().any(|s| s.build_timeout_secs.is_some_and(|t| t < 10)) {
@@ -439,11 +446,42 @@ fix = "f"
     fn the_shipped_manifest_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(FILE_NAME);
         let m = Manifest::load(&path).unwrap();
-        assert_eq!(m.steps.len(), 8);
-        let step8 = m.step("8").unwrap();
-        assert_eq!(step8.size_limit, ByteSize(20_000_000));
-        // Step 8 runs every check of the workshop: checks accumulate.
-        assert_eq!(m.checks_for(step8).len(), m.checks.len());
+        let tables = std::fs::read_to_string(&path).unwrap().lines().filter(|l| l.trim() == "[[steps]]").count();
+        assert_eq!(m.steps.len(), tables, "every [[steps]] table is a step");
+        let last = m.steps.last().unwrap();
+        // The image only shrinks: the last step has the lowest size limit.
+        assert_eq!(Some(last.size_limit), m.steps.iter().map(|s| s.size_limit).min());
+        // The last step runs every check of the workshop: checks accumulate.
+        assert_eq!(m.checks_for(last).len(), m.checks.len());
+        // Every starting point has something to learn.
+        for step in &m.steps {
+            assert!(!step.start_fails.is_empty(), "{}'s starting point fails no check: set its start_fails", step.id);
+        }
+    }
+
+    #[test]
+    fn start_fails_name_checks_the_step_runs() {
+        let m = Manifest::parse(MINIMAL).unwrap();
+        assert!(m.steps[0].start_fails.is_empty(), "start_fails may be left out");
+        let with = |step: usize, list: &str| {
+            let mut parts: Vec<&str> = MINIMAL.split("[[steps]]").collect();
+            let entry = parts[step + 1].replacen("points = 10\n", &format!("points = 10\nstart_fails = {list}\n"), 1);
+            parts[step + 1] = &entry;
+            Manifest::parse(&parts.join("[[steps]]"))
+        };
+        // Step 2 runs its own check and step 1's, in that order.
+        let m = with(1, r#"["image-size", "image-builds"]"#).unwrap();
+        assert_eq!(m.steps[1].start_fails, ["image-size", "image-builds"]);
+        // A later step's check does not run in step 1.
+        let err = format!("{:#}", with(0, r#"["image-size"]"#).unwrap_err());
+        assert!(err.contains("step `step-1` lists `image-size` in `start_fails`, but runs no such check"), "{err}");
+        assert!(err.contains("its checks are image-builds"), "{err}");
+        let err = format!("{:#}", with(1, r#"["nope"]"#).unwrap_err());
+        assert!(err.contains("`nope` in `start_fails`"), "{err}");
+        let err = format!("{:#}", with(1, r#"["image-size", "image-size"]"#).unwrap_err());
+        assert!(err.contains("lists `image-size` twice"), "{err}");
+        let err = format!("{:#}", with(1, r#""image-size""#).unwrap_err());
+        assert!(err.contains("start_fails"), "a list, not a string: {err}");
     }
 
     #[test]

@@ -1,23 +1,28 @@
-//! Runs a step's checks against one build context: stage the context, read the
-//! Dockerfile, build, inspect the image, run the container, rebuild after a source-only
-//! change — each only if some check needs it — then clean up whatever was created.
+//! Runs a step's checks against one build context, phase by phase: stage the context
+//! and read the Dockerfile (the static checks), then, if any check needs the image, build
+//! it, inspect it and measure it, read its files if a check needs them, run the container
+//! if a check needs it running, and rebuild after a source-only change if a check asks.
+//! A phase that fails blocks the checks of the phases after it. Whatever was created is
+//! removed at the end. The checks themselves live in `checks`, one module per phase.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::cleanup;
+use crate::buildkit;
+use crate::checks::{self, Phases};
+use crate::cleanup::{self, SharedEngine};
 use crate::context::{self, Staged};
-use crate::docker::{BuildRequest, Docker, ImageInfo};
 use crate::dockerfile::Dockerfile;
-use crate::elf;
-use crate::manifest::{ByteSize, Check, Kind, Manifest, Step};
-use crate::outcome::{Outcome, tail};
+use crate::engine::{BuildOutcome, BuildRequest, ImageInfo};
+use crate::manifest::{Check, Manifest, Step};
+use crate::names::Names;
+use crate::outcome::Outcome;
+use crate::progress::Spinner;
 use crate::report::{CheckResult, ImageReport, Report, Status, plain};
-use crate::rules;
 
 /// Whose files are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,95 +81,32 @@ pub struct Options {
     pub log_dir: PathBuf,
 }
 
-/// What the checker learned about the image; each part is filled in only when needed.
-struct Facts {
-    build_ok: bool,
-    build_log: String,
-    build_log_path: String,
-    build_seconds: f64,
-    rebuild_seconds: Option<f64>,
-    info: Option<ImageInfo>,
-    size: Option<u64>,
-    first_response: Option<Duration>,
-}
-
-impl Facts {
-    /// What is known once the build is over; the rest is filled in by the later checks.
-    fn after_build(build_ok: bool, build_log: String, build_log_path: String, build_seconds: f64) -> Self {
-        Self {
-            build_ok,
-            build_log,
-            build_log_path,
-            build_seconds,
-            rebuild_seconds: None,
-            info: None,
-            size: None,
-            first_response: None,
-        }
-    }
-}
-
-/// One run's unique names, so that parallel runs on one engine never collide.
-struct Names {
-    run: String,
-    image: String,
-    container: String,
-}
-
-/// An id no other run on this machine has now: the process id (which tests use to find a
-/// process's leftovers) and the time.
-pub fn run_id() -> String {
-    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    // The count keeps two ids of one process apart even within one clock tick.
-    let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{}-{:x}{count}", std::process::id(), nanos % 0xffff_ffff_ffff)
-}
-
-impl Names {
-    fn new(step: &str) -> Self {
-        let run = run_id();
-        let step = step.to_ascii_lowercase().replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "-");
-        Self { image: format!("checker-local/{step}:{run}"), container: format!("checker-{step}-{run}"), run }
-    }
-}
-
-struct Spinner(Option<ProgressBar>);
-
-impl Spinner {
-    fn new(enabled: bool) -> Self {
-        Self(enabled.then(|| {
-            let bar = ProgressBar::new_spinner();
-            bar.set_style(ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"));
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        }))
-    }
-
-    fn say(&self, message: impl Into<String>) {
-        if let Some(bar) = &self.0 {
-            let mut m: String = message.into();
-            if m.chars().count() > 100 {
-                m = m.chars().take(99).collect::<String>() + "…";
-            }
-            bar.set_message(m);
-        }
-    }
-}
-
-impl Drop for Spinner {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
+/// What the checker learned about the image; each phase fills in its part.
+#[derive(Default)]
+pub struct Facts {
+    pub build_ok: bool,
+    pub build_log: String,
+    pub build_log_path: String,
+    pub build_seconds: f64,
+    pub rebuild_seconds: Option<f64>,
+    pub info: Option<ImageInfo>,
+    pub size: Option<u64>,
+    pub first_response: Option<Duration>,
+    /// The image's binary, when the static-binary check found it dynamically linked: it
+    /// explains a container that fails with "no such file" although the file is there.
+    pub dynamic_binary: Option<String>,
 }
 
 /// Checks one build context against a step's checks. An `Err` means the checks could
 /// not run at all (no engine, no Dockerfile...): the CLI's exit code 2.
 pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
-    let docker = Docker::from_env();
-    docker.ping()?;
+    let engine: SharedEngine = Arc::new(crate::docker::Docker::from_env());
+    run_on(&engine, target, options)
+}
+
+/// `run` on any engine: the tests' fake one, or the docker CLI.
+pub fn run_on(engine: &SharedEngine, target: &Target<'_>, options: &Options) -> Result<Report> {
+    engine.ping()?;
     let _cleanup = cleanup::Guard;
     let checks = target.manifest.checks_for(target.step);
     let watch = watched(&checks);
@@ -200,20 +142,19 @@ pub fn run(target: &Target<'_>, options: &Options) -> Result<Report> {
     let parsed = Dockerfile::parse(&text);
 
     let mut run = Run {
-        docker: &docker,
+        engine,
         target,
         options,
         names,
         spinner: Spinner::new(options.progress),
-        checks: &checks,
         results: HashMap::new(),
         staged: &staged,
         dockerfile: dockerfile_path,
         dockerfile_text: text,
-        watch,
-        dynamic_binary: None,
+        facts: Facts::default(),
     };
-    let facts = run.execute(&parsed)?;
+    run.execute(&Phases::of(&checks), &parsed)?;
+    let facts = std::mem::take(&mut run.facts);
 
     let checks_out: Vec<CheckResult> = checks
         .iter()
@@ -265,14 +206,7 @@ pub fn prune(dir: &Path, keep: usize) {
 
 /// The paths the context checks want kept out of the context.
 fn watched(checks: &[(&str, &Check)]) -> Vec<String> {
-    checks
-        .iter()
-        .filter_map(|(_, c)| match &c.kind {
-            Kind::Context { exclude } => Some(exclude.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
+    Phases::of(checks).context.iter().flat_map(|(_, exclude)| exclude.iter().cloned()).collect()
 }
 
 fn attach(manifest: &Manifest, id: &str, check: &Check, o: Outcome) -> CheckResult {
@@ -290,86 +224,76 @@ fn attach(manifest: &Manifest, id: &str, check: &Check, o: Outcome) -> CheckResu
     }
 }
 
-struct Run<'a, 'm> {
-    docker: &'a Docker,
-    target: &'a Target<'m>,
-    options: &'a Options,
-    names: Names,
-    spinner: Spinner,
-    checks: &'a [(&'m str, &'m Check)],
-    results: HashMap<String, Outcome>,
-    staged: &'a Staged,
-    dockerfile: PathBuf,
-    dockerfile_text: String,
-    /// The paths the context checks want kept out (see `watched`).
-    watch: Vec<String>,
-    /// The image's binary, when the static-binary check found it dynamically linked: it
-    /// explains a container that fails with "no such file" although the file is there.
-    dynamic_binary: Option<String>,
+/// One run's state, shared by the phases in `checks`.
+pub struct Run<'a, 'm> {
+    pub engine: &'a SharedEngine,
+    pub target: &'a Target<'m>,
+    pub options: &'a Options,
+    pub names: Names,
+    pub spinner: Spinner,
+    pub results: HashMap<String, Outcome>,
+    pub staged: &'a Staged,
+    pub dockerfile: PathBuf,
+    pub dockerfile_text: String,
+    pub facts: Facts,
 }
 
 impl Run<'_, '_> {
-    /// The id of the first check of a kind, which blocks the checks that depend on it.
-    fn id_of(&self, pred: impl Fn(&Kind) -> bool) -> Option<String> {
-        self.checks.iter().find(|(_, c)| pred(&c.kind)).map(|(id, _)| id.to_string())
+    pub fn set(&mut self, id: &str, outcome: Outcome) {
+        self.results.insert(id.to_string(), outcome);
     }
 
-    fn wants(&self, pred: impl Fn(&Kind) -> bool) -> bool {
-        self.checks.iter().any(|(_, c)| pred(&c.kind))
+    /// Every check of `ids` is skipped, blocked by the failed check `by`.
+    pub fn block<'i>(&mut self, ids: impl IntoIterator<Item = &'i str>, by: &str) {
+        for id in ids {
+            self.set(id, Outcome::blocked(by));
+        }
     }
 
-    fn set(&mut self, pred: impl Fn(&Kind) -> bool, mut f: impl FnMut(&Kind) -> Outcome) {
-        for (id, check) in self.checks {
-            if pred(&check.kind) {
-                let outcome = f(&check.kind);
-                self.results.insert(id.to_string(), outcome);
+    /// The phases in order; each runs only if one of its checks is in the step.
+    fn execute(&mut self, phases: &Phases<'_>, parsed: &Result<Dockerfile>) -> Result<()> {
+        for (id, exclude) in &phases.context {
+            let outcome = checks::context::evaluate(self.staged, exclude);
+            self.set(id, outcome);
+        }
+        if let Ok(df) = parsed {
+            for (id, check) in &phases.dockerfile {
+                self.set(id, checks::dockerfile::evaluate(*check, df));
             }
         }
-    }
-
-    fn execute(&mut self, parsed: &Result<Dockerfile>) -> Result<Facts> {
-        // The context and the Dockerfile's text need no engine.
-        let unguarded = self.staged.unguarded(&self.watch);
-        let report = &self.staged.report;
-        self.set(|k| matches!(k, Kind::Context { .. }), |_| rules::context(report, &unguarded));
-
-        // The Dockerfile checks; the context check (also static) is done above.
-        let is_static = |k: &Kind| k.is_static() && !matches!(k, Kind::Context { .. });
-        if let Ok(df) = parsed {
-            self.set(is_static, |k| match k {
-                Kind::BaseImagePinned {} => rules::base_image_pinned(df),
-                Kind::Workdir {} => rules::workdir(df),
-                Kind::CopyNotAdd {} => rules::copy_not_add(df),
-                Kind::MinStages { min } => rules::min_stages(df, *min),
-                _ => unreachable!(),
-            });
-        }
-
-        let mut facts = match &report.over_limit {
-            Some(over) => self.refuse_context(over),
-            None => self.build()?,
+        // The manifest puts a build check in every step whose checks need the image.
+        let Some(build_id) = phases.build.first().copied() else {
+            if let Err(e) = parsed {
+                let outcome = Outcome::fail(format!("the Dockerfile cannot be read: {e}"));
+                for (id, _) in &phases.dockerfile {
+                    self.set(id, outcome.clone());
+                }
+            }
+            return Ok(());
         };
-        let build_id = self.id_of(|k| matches!(k, Kind::Build {})).unwrap_or_else(|| "image-builds".into());
+        checks::build::evaluate(self, &phases.build)?;
         if let Err(e) = parsed {
-            let outcome = if facts.build_ok {
+            let outcome = if self.facts.build_ok {
                 Outcome::error(format!("the checker could not read this Dockerfile ({e}), although docker built it"))
             } else {
-                Outcome::blocked(&build_id)
+                Outcome::blocked(build_id)
             };
-            self.set(is_static, |_| outcome.clone());
+            for (id, _) in &phases.dockerfile {
+                self.set(id, outcome.clone());
+            }
         }
-        if !facts.build_ok {
-            let needs_image = |k: &Kind| !k.is_static() && !matches!(k, Kind::Build {});
-            self.set(needs_image, |_| Outcome::blocked(&build_id));
-            return Ok(facts);
+        if !self.facts.build_ok {
+            self.block(phases.need_image(), build_id);
+            return Ok(());
         }
-        self.image_checks(&mut facts)?;
-        self.container_checks(&mut facts)?;
-        self.rebuild_checks(&mut facts)?;
-        Ok(facts)
+        checks::image::evaluate(self, &phases.image)?;
+        checks::files::evaluate(self, &phases.files)?;
+        checks::container::evaluate(self, &phases.container)?;
+        checks::rebuild::evaluate(self, &phases.rebuild)?;
+        Ok(())
     }
 
-    fn save_log(&self, log: &str, what: &str) -> Result<String> {
+    pub fn save_log(&self, log: &str, what: &str) -> Result<String> {
         std::fs::create_dir_all(&self.options.log_dir)
             .with_context(|| format!("cannot create the log folder {}", self.options.log_dir.display()))?;
         let suffix = match self.target.source {
@@ -386,8 +310,8 @@ impl Run<'_, '_> {
 
     /// `no_cache` is the user's `--no-cache` for the first build; a rebuild always uses
     /// the cache, since measuring what the cache saves is its point.
-    fn docker_build(&self, tag: &str, what: &str, no_cache: bool) -> Result<crate::docker::BuildOutcome> {
-        cleanup::image(self.docker, tag);
+    pub fn build_image(&self, tag: &str, what: &str, no_cache: bool) -> Result<BuildOutcome> {
+        cleanup::image(self.engine, tag);
         let request = BuildRequest {
             context: self.staged.path(),
             dockerfile: &self.dockerfile,
@@ -398,407 +322,14 @@ impl Run<'_, '_> {
             log_bytes: self.target.manifest.limits.log_size.0 as usize,
         };
         self.spinner.say(format!("{what} {}…", self.target.step.id));
-        self.docker.build(&request, |line| {
-            if let Some(step) = rules::build_step(line) {
+        self.engine.build(&request, &mut |line| {
+            if let Some(step) = buildkit::build_step(line) {
                 self.spinner.say(format!("{what}: {step}"));
             } else if line.contains("Compiling ") {
                 self.spinner.say(format!("{what}: {}", line.trim()));
             }
         })
     }
-
-    /// An oversized context is not sent to the engine at all: the build fails at once.
-    fn refuse_context(&mut self, over: &crate::context::OverLimit) -> Facts {
-        let report = &self.staged.report;
-        let largest: Vec<String> = over.largest.iter().map(|(p, b)| format!("{p} ({})", ByteSize(*b))).collect();
-        let outcome = Outcome::fail(format!(
-            "the build context holds {} in {} files, over the limit of {}; it was not sent to the engine. Largest: {}",
-            ByteSize(report.bytes),
-            report.files,
-            ByteSize(over.limit),
-            largest.join(", ")
-        ))
-        .hint("List what the build does not need in .dockerignore (build output, data, archives, .git/), or move it out of the step's folder: everything else is sent to the engine before the first instruction runs.");
-        self.set(|k| matches!(k, Kind::Build {}), |_| outcome.clone());
-        Facts::after_build(false, String::new(), String::new(), 0.0)
-    }
-
-    /// A build stopped at the step's time limit, with the step it was stuck in.
-    fn timed_out(&self, log: &str, log_path: &str) -> Outcome {
-        let limit = self.target.step.build_timeout(&self.target.manifest.limits).as_secs();
-        let stuck = rules::running_step(log)
-            .map(|step| format!(" (it was running `{}`)", step.chars().take(120).collect::<String>()));
-        Outcome::fail(format!("the build did not finish within {limit} s, the step's build time limit, and was stopped{}", stuck.unwrap_or_default()))
-            .line(rules::running_step_line(log, &self.dockerfile_text))
-            .hint("A RUN instruction never ended: a build must not start a server, sleep, or wait for input. Start the server with CMD or ENTRYPOINT, which run when the container starts, not during the build.")
-            .details(format!("{}\n(full log: {log_path})", rules::telling_lines(log, 12)))
-    }
-
-    fn build(&mut self) -> Result<Facts> {
-        let outcome = self.docker_build(&self.names.image.clone(), "building", self.options.no_cache)?;
-        let seconds = outcome.duration.as_secs_f64();
-        let log_path = self.save_log(&outcome.log, "build")?;
-        let result = if outcome.success {
-            Outcome::pass(format!("built in {seconds:.1} s"))
-        } else if outcome.timed_out {
-            self.timed_out(&outcome.log, &log_path)
-        } else {
-            let failed = Outcome::fail(format!("docker build failed: {}", rules::build_error(&outcome.log)))
-                .line(rules::build_error_line(&outcome.log, &self.dockerfile_text))
-                .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)));
-            match rules::diagnose_build(&outcome.log) {
-                Some(hint) => failed.hint(hint),
-                None => failed,
-            }
-        };
-        self.set(|k| matches!(k, Kind::Build {}), |_| result.clone());
-        Ok(Facts::after_build(outcome.success, outcome.log, log_path, seconds))
-    }
-
-    fn image_checks(&mut self, facts: &mut Facts) -> Result<()> {
-        self.spinner.say("reading the image…");
-        let image = self.names.image.clone();
-        // A buildx builder of the docker-container kind keeps what it builds to itself.
-        let info = self.docker.inspect_image(&image).with_context(|| {
-            format!(
-                "the build succeeded but the engine has no image {image}: if `docker buildx ls` marks a docker-container builder as the one in use, switch to the engine's own with `docker buildx use default`"
-            )
-        })?;
-        let size = self.docker.image_size(&image)?;
-        let limit = self.target.step.size_limit;
-        let config = info.config.clone();
-        self.set(
-            |k| matches!(k, Kind::ImageSize {} | Kind::UserNotRoot {} | Kind::Exposes { .. } | Kind::ExecEntrypoint {}),
-            |k| match k {
-                Kind::ImageSize {} => rules::image_size(size, limit),
-                Kind::UserNotRoot {} => rules::user_not_root(&config),
-                Kind::Exposes { port } => rules::exposes(&config, port),
-                Kind::ExecEntrypoint {} => rules::exec_entrypoint(&config),
-                _ => unreachable!(),
-            },
-        );
-        facts.info = Some(info);
-        facts.size = Some(size);
-
-        let needs_files = |k: &Kind| matches!(k, Kind::StaticBinary {} | Kind::FilesAbsent { .. });
-        if self.wants(needs_files) {
-            let name = format!("{}-files", self.names.container);
-            cleanup::container(self.docker, &name);
-            self.docker.create(&image, &name, &self.names.run)?;
-            let mut file_list: Option<Vec<String>> = None;
-            let mut outcomes = Vec::new();
-            for (id, check) in self.checks {
-                let outcome = match &check.kind {
-                    Kind::StaticBinary {} => {
-                        let (outcome, dynamic) = self.static_binary(&name, &config);
-                        self.dynamic_binary = dynamic;
-                        outcome
-                    }
-                    Kind::FilesAbsent { patterns } => {
-                        if file_list.is_none() {
-                            self.spinner.say("listing the image's files…");
-                            file_list = Some(self.docker.list_files(&name)?);
-                        }
-                        let names = file_list.as_deref().expect("just listed");
-                        let found = rules::files_present(names, patterns)?;
-                        rules::files_absent(&found, patterns, names.len())
-                    }
-                    _ => continue,
-                };
-                outcomes.push((id.to_string(), outcome));
-            }
-            self.results.extend(outcomes);
-            cleanup::remove_container(self.docker, &name);
-        }
-        Ok(())
-    }
-
-    /// The verdict, and the binary's path when it is dynamically linked.
-    fn static_binary(&self, container: &str, config: &crate::docker::ImageConfig) -> (Outcome, Option<String>) {
-        let Some(exe) = rules::executable(config) else {
-            return (Outcome::fail("the image has neither ENTRYPOINT nor CMD: there is no binary to examine"), None);
-        };
-        let candidates: Vec<String> = if exe.starts_with('/') {
-            vec![exe.clone()]
-        } else {
-            rules::search_path(config).iter().map(|d| format!("{}/{exe}", d.trim_end_matches('/'))).collect()
-        };
-        let mut last_err = String::new();
-        for path in &candidates {
-            match self.docker.read_file(container, path) {
-                Ok(bytes) => {
-                    return match elf::linkage(&bytes) {
-                        Ok(l) => (rules::static_binary(path, &l), (!l.is_static()).then(|| path.clone())),
-                        Err(e) => (Outcome::fail(format!("{path} is {e}")), None),
-                    };
-                }
-                Err(e) => last_err = e.to_string(),
-            }
-        }
-        let outcome = Outcome::fail(format!("the image runs {exe}, which is not in the image ({last_err})"))
-            .hint("Point CMD/ENTRYPOINT at the binary's real path in the final image.");
-        (outcome, None)
-    }
-
-    fn container_checks(&mut self, facts: &mut Facts) -> Result<()> {
-        let needs_container = |k: &Kind| matches!(k, Kind::Http { .. } | Kind::ProcessUid {} | Kind::Stop { .. });
-        if !self.wants(needs_container) {
-            return Ok(());
-        }
-        let Some((http_id, port, path, timeout)) = self.checks.iter().find_map(|(id, c)| match &c.kind {
-            Kind::Http { port, path, timeout_secs } => Some((id.to_string(), *port, path.clone(), *timeout_secs)),
-            _ => None,
-        }) else {
-            bail!(
-                "the manifest asks for a running container but step {} has no `http` check to start it",
-                self.target.step.id
-            );
-        };
-        let config = facts.info.as_ref().map(|i| i.config.clone()).unwrap_or_default();
-        let name = self.names.container.clone();
-        cleanup::container(self.docker, &name);
-        self.spinner.say(format!("starting the container and requesting {path} on port {port}…"));
-        let (outcome, first) = self.respond(&name, port, &path, Duration::from_secs(timeout), &config);
-        let up = outcome.status == Status::Pass;
-        self.results.insert(http_id.clone(), outcome);
-        facts.first_response = first;
-        if !up {
-            self.set(|k| matches!(k, Kind::ProcessUid {} | Kind::Stop { .. }), |_| Outcome::blocked(&http_id));
-            cleanup::remove_container(self.docker, &name);
-            return Ok(());
-        }
-        let uids = self.docker.process_uids(&name);
-        self.set(
-            |k| matches!(k, Kind::ProcessUid {}),
-            |_| match &uids {
-                Ok(list) if list.is_empty() => Outcome::error("docker top listed no process"),
-                Ok(list) => match list.iter().find(|(uid, _)| *uid == 0) {
-                    Some((_, cmd)) => Outcome::fail(format!("`{cmd}` runs as uid 0 (root)")),
-                    None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
-                },
-                Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
-            },
-        );
-        // Last: it ends the container.
-        let docker = self.docker;
-        self.set(
-            |k| matches!(k, Kind::Stop { .. }),
-            |k| {
-                let Kind::Stop { within_secs } = k else { unreachable!() };
-                match docker.stop_within(&name, Duration::from_secs(*within_secs)) {
-                    Ok(Some(took)) => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
-                    Ok(None) => {
-                        let shell =
-                            config.entrypoint.as_ref().is_some_and(|e| e.first().is_some_and(|p| p.ends_with("sh")));
-                        let cause = if shell {
-                            "a shell is PID 1 and does not pass SIGTERM on"
-                        } else {
-                            "the process ignored SIGTERM (PID 1 gets no default signal handling)"
-                        };
-                        Outcome::fail(format!("still running {within_secs} s after SIGTERM: {cause}"))
-                    }
-                    Err(e) => Outcome::error(format!("cannot send SIGTERM: {e}")),
-                }
-            },
-        );
-        cleanup::remove_container(self.docker, &name);
-        Ok(())
-    }
-
-    /// Starts the container and polls until the first 200, a non-200 answer, the
-    /// container's exit, or the timeout. Returns the outcome and the time to the first 200.
-    fn respond(
-        &self,
-        name: &str,
-        port: u16,
-        path: &str,
-        timeout: Duration,
-        config: &crate::docker::ImageConfig,
-    ) -> (Outcome, Option<Duration>) {
-        let exe = rules::executable(config);
-        let limits = &self.target.manifest.limits;
-        let confined = crate::docker::RunLimits {
-            memory_bytes: limits.memory.0,
-            pids: limits.pids,
-            cpus: limits.cpus,
-            read_only: !self.target.step.writable_rootfs,
-            log_bytes: limits.log_size.0,
-        };
-        if let Err(e) = self.docker.run_detached(&self.names.image, name, &self.names.run, port, &confined) {
-            let reason = rules::engine_reason(&e.to_string());
-            return (
-                Outcome::fail(format!("the container did not start: {reason}")).hint(self.diagnose(
-                    rules::NOT_STARTED,
-                    false,
-                    &reason,
-                    "",
-                    exe.as_deref(),
-                )),
-                None,
-            );
-        }
-        let started = Instant::now();
-        let host_port = self.docker.host_port(name, port).ok();
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_millis(500))
-            .timeout(Duration::from_secs(2))
-            .redirects(0)
-            .build();
-        let mut last_error = String::from("no connection yet");
-        let mut polls = 0u32;
-        while started.elapsed() < timeout {
-            polls += 1;
-            // The port is known once the container runs; an early exit is seen below.
-            if let Some(hp) = host_port {
-                let url = format!("http://127.0.0.1:{hp}{path}");
-                match agent.get(&url).call() {
-                    Ok(resp) if resp.status() == 200 => {
-                        let took = started.elapsed();
-                        return (
-                            Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())),
-                            Some(took),
-                        );
-                    }
-                    Ok(resp) => return (self.wrong_status(resp.status(), path), None),
-                    Err(ureq::Error::Status(code, _)) => return (self.wrong_status(code, path), None),
-                    Err(e) => last_error = e.to_string(),
-                }
-            }
-            // Asking the engine costs more than a request: every eighth poll is enough.
-            if polls % 8 == 1
-                && let Ok(state) = self.docker.state(name)
-                && !state.running
-            {
-                let log = self.docker.logs_tail(name, 15);
-                let hint = self.diagnose(state.exit_code, state.oom_killed, &state.error, &log, exe.as_deref());
-                return (
-                    Outcome::fail(format!(
-                        "the container exited with code {} after {:.1} s{}",
-                        state.exit_code,
-                        started.elapsed().as_secs_f64(),
-                        if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
-                    ))
-                    .hint(hint)
-                    .details(format!("container log (last lines):\n{}", tail(&log, 15))),
-                    None,
-                );
-            }
-            // Short: the time to the first 200 is measured to about this.
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let log = self.docker.logs_tail(name, 15);
-        let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
-        let pid_limit = self.target.manifest.limits.pids;
-        let remote = rules::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
-        // A fork bomb hovers near the limit, and its shells complain when fork fails.
-        let hint = if rules::forks_refused(&log) || self.docker.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
-            rules::PROCESS_LIMIT_HINT.to_string()
-        } else if let Some(host) = remote {
-            format!(
-                "DOCKER_HOST points at the engine on {host}: the checker publishes the container's port on that machine's 127.0.0.1, which this machine cannot reach. Run the checker on the machine the engine runs on (a docker:dind service does not work)."
-            )
-        } else if listens_locally {
-            "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030.".to_string()
-        } else {
-            "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030.".to_string()
-        };
-        (
-            Outcome::fail(format!(
-                "nothing answered {path} on container port {port} within {} s although the container kept running (last error: {last_error})",
-                timeout.as_secs()
-            ))
-            .hint(hint)
-            .details(format!("container log (last lines):\n{}", tail(&log, 15))),
-            None,
-        )
-    }
-
-    /// Why the container did not start or stopped, sharpened by what the image checks saw.
-    fn diagnose(&self, code: i64, oom: bool, engine_error: &str, log: &str, exe: Option<&str>) -> String {
-        let missing = format!("{engine_error}\n{log}").contains("no such file");
-        match &self.dynamic_binary {
-            Some(path) if missing => format!(
-                "{path} is dynamically linked and this image has no loader (ld-linux) or C library for it, so starting it fails with \"no such file\" although the file is there. Link it statically (step 4) or use a final stage that has glibc."
-            ),
-            _ => rules::diagnose_exit(code, oom, engine_error, log, exe),
-        }
-    }
-
-    fn wrong_status(&self, code: u16, path: &str) -> Outcome {
-        Outcome::fail(format!("GET {path} answered {code}, not 200"))
-            .hint("The server answers, but not with the greeting: run the workshop's server unchanged (src/main.rs serves GET /).")
-    }
-
-    fn rebuild_checks(&mut self, facts: &mut Facts) -> Result<()> {
-        let Some((id, change)) = self.checks.iter().find_map(|(id, c)| match &c.kind {
-            Kind::Rebuild { change } => Some((id.to_string(), change.clone())),
-            _ => None,
-        }) else {
-            return Ok(());
-        };
-        // Only a regular file inside the staged copy is changed: a link could lead the
-        // write to any file of this machine.
-        let file = match context::inside(self.staged.path(), Path::new(&change)) {
-            Ok(file) if file.is_file() => file,
-            Ok(_) => {
-                self.results.insert(id, Outcome::fail(format!("the context has no {change} to change")));
-                return Ok(());
-            }
-            Err(e) => {
-                let outcome = Outcome::fail(format!("the checker cannot change {change}: {e}")).hint(format!(
-                    "Make {change} a regular file of the build context: docker sends a link as a link, so the image does not get what it points to either."
-                ));
-                self.results.insert(id, outcome);
-                return Ok(());
-            }
-        };
-        // A change only the compiler sees: a comment with this run's id, so that no
-        // earlier run's cache can serve it.
-        append_no_follow(&file, format!("\n// checker: source-only change {}\n", self.names.run).as_bytes())
-            .with_context(|| format!("cannot change {}", file.display()))?;
-        let tag = format!("{}-rebuild", self.names.image);
-        let outcome = self.docker_build(&tag, "rebuilding after a change to src/", false)?;
-        let log_path = self.save_log(&outcome.log, "rebuild")?;
-        let rebuilt = outcome.duration.as_secs_f64();
-        facts.rebuild_seconds = outcome.success.then_some(rebuilt);
-        let result = if outcome.timed_out {
-            self.timed_out(&outcome.log, &log_path)
-        } else if !outcome.success {
-            Outcome::fail(format!(
-                "the rebuild after a change to {change} failed: {}",
-                rules::build_error(&outcome.log)
-            ))
-            .details(format!("{}\n(full log: {log_path})", rules::telling_lines(&outcome.log, 12)))
-        } else {
-            let cold = rules::compiled(&facts.build_log).iter().any(|c| !c.local);
-            let ratio = if cold {
-                format!(
-                    "{:.0}% of the first build's {:.1} s",
-                    100.0 * rebuilt / facts.build_seconds,
-                    facts.build_seconds
-                )
-            } else {
-                "first build came from the layer cache: `--no-cache` measures the ratio".to_string()
-            };
-            let verdict = rules::dependency_cache(&change, &outcome.log, rebuilt, &ratio);
-            match verdict.status {
-                Status::Pass => verdict,
-                _ => verdict.details(format!("full rebuild log: {log_path}")),
-            }
-        };
-        self.results.insert(id, result);
-        Ok(())
-    }
-}
-
-/// Appends to a regular file, refusing (on Unix) to follow a link in its last part.
-fn append_no_follow(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, nix::fcntl::OFlag::O_NOFOLLOW.bits());
-    options.open(path)?.write_all(bytes)
 }
 
 #[cfg(test)]
@@ -827,10 +358,287 @@ mod tests {
         assert_eq!(left, ["step-1.3.build.log", "step-1.4.build.log", "step-1.5.build.log"]);
     }
 
+    use std::io::{Read as _, Write as _};
+    use std::sync::Mutex;
+
+    use crate::engine::{ContainerState, Engine, ImageConfig, Layer, RunLimits};
+
+    /// An engine that builds and runs nothing: it answers from a script and records what
+    /// it was asked, so that the runner's phase order, blocking and cleanup can be tested.
+    struct Fake {
+        calls: Mutex<Vec<String>>,
+        build_ok: bool,
+        config: ImageConfig,
+        /// A port on 127.0.0.1 where a tiny server answers every request with `status`.
+        http_port: u16,
+    }
+
+    impl Fake {
+        fn new(build_ok: bool, status: u16) -> Self {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let http_port = listener.local_addr().unwrap().port();
+            std::thread::spawn(move || {
+                for mut stream in listener.incoming().flatten() {
+                    let mut buf = [0u8; 1024];
+                    let _ = stream.read(&mut buf);
+                    let _ = write!(stream, "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi");
+                }
+            });
+            let mut exposed = std::collections::HashMap::new();
+            exposed.insert("3030/tcp".to_string(), serde_json::json!({}));
+            let config = ImageConfig {
+                entrypoint: Some(vec!["/server".into()]),
+                exposed_ports: Some(exposed),
+                user: "10001:10001".into(),
+                ..ImageConfig::default()
+            };
+            Fake { calls: Mutex::new(Vec::new()), build_ok, config, http_port }
+        }
+
+        fn log(&self, call: String) {
+            self.calls.lock().unwrap().push(call);
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
+
+        /// The position of the first call that starts with `prefix`.
+        fn first(&self, prefix: &str) -> usize {
+            let calls = self.calls();
+            calls.iter().position(|c| c.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` in {calls:?}"))
+        }
+    }
+
+    impl Engine for Fake {
+        fn ping(&self) -> Result<()> {
+            Ok(())
+        }
+        fn build(&self, req: &BuildRequest<'_>, on_line: &mut dyn FnMut(&str)) -> Result<BuildOutcome> {
+            self.log(format!("build {}", req.tag));
+            let log = if self.build_ok {
+                "#9 [2/2] RUN cargo build\n#9 1.0    Compiling server v0.1.0 (/app)\n"
+            } else {
+                "#9 ERROR: process did not complete successfully\n"
+            };
+            log.lines().for_each(&mut *on_line);
+            Ok(BuildOutcome {
+                success: self.build_ok,
+                log: log.into(),
+                duration: Duration::from_secs(1),
+                timed_out: false,
+            })
+        }
+        fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
+            self.log(format!("inspect {image}"));
+            Ok(ImageInfo { config: self.config.clone() })
+        }
+        fn history(&self, image: &str) -> Result<Vec<Layer>> {
+            self.log(format!("size {image}"));
+            let layer = |created_by: &str, size| Layer { created_by: created_by.into(), size };
+            Ok(vec![layer("ENTRYPOINT [\"/server\"]", 0), layer("COPY server /server # buildkit", 1_900_000)])
+        }
+        fn has_image(&self, image: &str) -> bool {
+            image != "scratch"
+        }
+        fn save(&self, image: &str, _read: &mut dyn FnMut(&mut dyn std::io::Read) -> Result<()>) -> Result<()> {
+            self.log(format!("save {image}"));
+            bail!("the fake engine saves nothing")
+        }
+        fn peek(&self, container: &str, image: &str, _run: &str, argv: &[&str]) -> Result<String> {
+            self.log(format!("peek {container} {image} {argv:?}"));
+            bail!("the fake engine runs no helper")
+        }
+        fn create(&self, _image: &str, name: &str, _run: &str) -> Result<String> {
+            self.log(format!("create {name}"));
+            Ok(name.into())
+        }
+        fn read_file(&self, _container: &str, path: &str) -> Result<Vec<u8>> {
+            self.log(format!("read {path}"));
+            bail!("no such file")
+        }
+        fn list_files(&self, container: &str) -> Result<Vec<String>> {
+            self.log(format!("list {container}"));
+            Ok(vec!["/server".into(), "/usr/local/cargo/bin/cargo".into()])
+        }
+        fn run_detached(&self, _image: &str, name: &str, _run: &str, ports: &[u16], _: &RunLimits) -> Result<String> {
+            self.log(format!("run {name} {ports:?}"));
+            Ok(name.into())
+        }
+        fn host_port(&self, _container: &str, port: u16) -> Result<u16> {
+            self.log(format!("port {port}"));
+            Ok(self.http_port)
+        }
+        fn state(&self, _container: &str) -> Result<ContainerState> {
+            Ok(ContainerState { running: true, exit_code: 0, oom_killed: false, error: String::new() })
+        }
+        fn logs_tail(&self, _container: &str, _lines: usize) -> String {
+            String::new()
+        }
+        fn pids(&self, _container: &str) -> Option<u32> {
+            Some(1)
+        }
+        fn process_uids(&self, container: &str) -> Result<Vec<(u32, String)>> {
+            self.log(format!("top {container}"));
+            Ok(vec![(10001, "server".into())])
+        }
+        fn stop_within(&self, container: &str, _limit: Duration) -> Result<Option<Duration>> {
+            self.log(format!("stop {container}"));
+            Ok(Some(Duration::from_millis(100)))
+        }
+        fn remove_container(&self, container: &str) {
+            self.log(format!("rm {container}"));
+        }
+        fn remove_image(&self, image: &str) {
+            self.log(format!("rmi {image}"));
+        }
+    }
+
+    /// A one-step manifest with these checks (TOML tables without their `title`, `why`
+    /// and `fix`, which are added).
+    fn manifest(checks: &[(&str, &str)]) -> Manifest {
+        let ids: Vec<String> = checks.iter().map(|(id, _)| format!("\"{id}\"")).collect();
+        let mut text = format!(
+            "format_version = 1\nbook_url = \"http://book\"\n[[steps]]\nid = \"step-1\"\ntitle = \"t\"\nconcept = \"c\"\ndir = \"d\"\nsolution = \"d/solution\"\nbook = \"b.html\"\nsize_limit = \"20 MB\"\nhint = \"h\"\npoints = 1\nchecks = [{}]\n",
+            ids.join(", ")
+        );
+        for (id, table) in checks {
+            text.push_str(&format!("[checks.{id}]\n{table}\ntitle = \"{id}\"\nwhy = \"w\"\nfix = \"f\"\n"));
+        }
+        Manifest::parse(&text).unwrap()
+    }
+
+    /// Runs the manifest's only step on a context holding `files`, on the fake engine.
+    fn check(fake: Fake, manifest: &Manifest, files: &[(&str, &str)]) -> (Arc<Fake>, Report) {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let mut target = Target::learner(manifest, &manifest.steps[0], dir.path());
+        target.layers = vec![dir.path().to_path_buf()];
+        let logs = tempfile::tempdir().unwrap();
+        let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
+        let fake = Arc::new(fake);
+        let engine: SharedEngine = fake.clone();
+        let report = run_on(&engine, &target, &options).unwrap();
+        (fake, report)
+    }
+
+    fn result<'r>(report: &'r Report, id: &str) -> &'r CheckResult {
+        report.checks.iter().find(|c| c.id == id).unwrap_or_else(|| panic!("no {id}"))
+    }
+
+    const DOCKERFILE: &str = "FROM scratch\nCOPY server /server\nENTRYPOINT [\"/server\"]\n";
+
+    fn every_kind() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("pinned", "kind = \"base-image-pinned\""),
+            ("builds", "kind = \"build\""),
+            ("small", "kind = \"image-size\""),
+            ("exposes", "kind = \"exposes\"\nport = \"3030/tcp\""),
+            ("no-cargo", "kind = \"files-absent\"\npatterns = [\"**/bin/cargo\"]"),
+            ("answers", "kind = \"http\"\nport = 3030\npath = \"/\"\ntimeout_secs = 2"),
+            ("not-root", "kind = \"process-uid\""),
+            ("stops", "kind = \"stop\"\nwithin_secs = 3"),
+            ("cache", "kind = \"rebuild\"\nchange = \"src/main.rs\""),
+        ]
+    }
+
     #[test]
-    fn run_ids_start_with_the_pid_and_differ() {
-        let (a, b) = (run_id(), run_id());
-        assert!(a.starts_with(&format!("{}-", std::process::id())), "{a}");
-        assert_ne!(a, b);
+    fn a_failed_build_blocks_every_check_that_needs_the_image() {
+        let m = manifest(&every_kind());
+        let (fake, report) = check(Fake::new(false, 200), &m, &[("Dockerfile", DOCKERFILE)]);
+        assert_eq!(result(&report, "builds").status, Status::Fail);
+        assert_eq!(result(&report, "pinned").status, Status::Pass, "static checks need no build");
+        for id in ["small", "exposes", "no-cargo", "answers", "not-root", "stops", "cache"] {
+            let r = result(&report, id);
+            assert_eq!((r.status, r.blocked_by.as_deref()), (Status::Skip, Some("builds")), "{id}");
+        }
+        let calls = fake.calls();
+        assert!(!calls.iter().any(|c| c.starts_with("inspect") || c.starts_with("run")), "{calls:?}");
+        assert!(
+            calls.iter().any(|c| c.starts_with("rmi checker-local/step-1:")),
+            "the image tag is removed: {calls:?}"
+        );
+    }
+
+    #[test]
+    fn the_phases_run_in_order_and_clean_up_what_they_made() {
+        let m = manifest(&every_kind());
+        let files = [("Dockerfile", DOCKERFILE), ("src/main.rs", "fn main() {}")];
+        let (fake, report) = check(Fake::new(true, 200), &m, &files);
+        for id in ["pinned", "builds", "small", "exposes", "answers", "not-root", "stops", "cache"] {
+            assert_eq!(result(&report, id).status, Status::Pass, "{id}: {:?}", result(&report, id));
+        }
+        assert_eq!(result(&report, "no-cargo").status, Status::Fail, "the fake image holds cargo");
+        let order = ["build", "inspect", "size", "create", "list", "run", "port", "top", "stop"];
+        let mut positions: Vec<usize> = order.iter().map(|c| fake.first(c)).collect();
+        positions.push(fake.calls().iter().position(|c| c.starts_with("build") && c.ends_with("-rebuild")).unwrap());
+        assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{order:?} at {positions:?} in {:?}", fake.calls());
+        let calls = fake.calls();
+        for made in calls.iter().filter_map(|c| c.strip_prefix("create ").or_else(|| c.strip_prefix("run "))) {
+            let name = made.split(' ').next().unwrap();
+            assert!(calls.contains(&format!("rm {name}")), "container {name} removed: {calls:?}");
+        }
+        for tag in calls.iter().filter_map(|c| c.strip_prefix("build ")) {
+            assert!(calls.contains(&format!("rmi {tag}")), "image {tag} removed: {calls:?}");
+        }
+        assert_eq!(report.image.size_bytes, Some(1_900_000));
+    }
+
+    #[test]
+    fn every_check_of_a_kind_gets_its_own_result() {
+        let mut checks = every_kind();
+        checks.push(("exposes-8080", "kind = \"exposes\"\nport = \"8080/tcp\""));
+        checks.push(("no-rs", "kind = \"files-absent\"\npatterns = [\"**/*.rs\"]"));
+        checks.push(("answers-health", "kind = \"http\"\nport = 8080\npath = \"/health\"\ntimeout_secs = 2"));
+        checks.push(("stops-fast", "kind = \"stop\"\nwithin_secs = 0"));
+        checks.push(("clean", "kind = \"context\"\nexclude = [\"target/\"]"));
+        checks.push(("no-git", "kind = \"context\"\nexclude = [\".git/\"]"));
+        let m = manifest(&checks);
+        let files = [
+            ("Dockerfile", DOCKERFILE),
+            ("src/main.rs", "fn main() {}"),
+            (".dockerignore", ".git/\n"),
+            ("target/x", "built"),
+        ];
+        let (fake, report) = check(Fake::new(true, 200), &m, &files);
+        let status = |id: &str| result(&report, id).status;
+        assert_eq!((status("exposes"), status("exposes-8080")), (Status::Pass, Status::Fail));
+        assert_eq!((status("no-cargo"), status("no-rs")), (Status::Fail, Status::Pass));
+        assert_eq!((status("answers"), status("answers-health")), (Status::Pass, Status::Pass));
+        assert!(result(&report, "answers-health").message.contains("/health"));
+        assert_eq!((status("stops"), status("stops-fast")), (Status::Pass, Status::Fail));
+        assert_eq!((status("clean"), status("no-git")), (Status::Fail, Status::Pass));
+        assert!(
+            fake.calls().iter().any(|c| c.starts_with("run ") && c.ends_with("[3030, 8080]")),
+            "{:?}",
+            fake.calls()
+        );
+    }
+
+    #[test]
+    fn a_container_that_does_not_answer_blocks_the_checks_that_need_it_running() {
+        let m = manifest(&every_kind());
+        let files = [("Dockerfile", DOCKERFILE), ("src/main.rs", "fn main() {}")];
+        let (fake, report) = check(Fake::new(true, 500), &m, &files);
+        assert!(result(&report, "answers").message.contains("answered 500"));
+        for id in ["not-root", "stops"] {
+            assert_eq!(result(&report, id).blocked_by.as_deref(), Some("answers"), "{id}");
+        }
+        assert_eq!(result(&report, "cache").status, Status::Pass, "the rebuild needs no running container");
+        assert!(!fake.calls().iter().any(|c| c.starts_with("top") || c.starts_with("stop")));
+    }
+
+    #[test]
+    fn a_step_of_static_checks_needs_no_build() {
+        let m = manifest(&[("pinned", "kind = \"base-image-pinned\"")]);
+        let (fake, report) = check(Fake::new(true, 200), &m, &[("Dockerfile", "FROM rust\n")]);
+        assert_eq!(result(&report, "pinned").status, Status::Fail);
+        assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+        let (_, report) = check(Fake::new(true, 200), &m, &[("Dockerfile", "# nothing\n")]);
+        assert!(result(&report, "pinned").message.contains("cannot be read"), "{:?}", result(&report, "pinned"));
     }
 }

@@ -11,6 +11,13 @@ pub struct LastResult {
     /// Seconds since the Unix epoch.
     pub at: u64,
     pub failed: Vec<String>,
+    /// The image's size, when the run built one (`checker list` draws it against the
+    /// limit). Older state files have neither field.
+    #[serde(default)]
+    pub size_bytes: Option<u64>,
+    /// The step's size limit when the run measured the image.
+    #[serde(default)]
+    pub size_limit_bytes: Option<u64>,
 }
 
 pub type State = BTreeMap<String, LastResult>;
@@ -41,7 +48,27 @@ mod tests {
     use super::*;
 
     fn result(i: usize) -> LastResult {
-        LastResult { passed: i.is_multiple_of(2), at: i as u64, failed: vec![format!("check-{i}")] }
+        LastResult {
+            passed: i.is_multiple_of(2),
+            at: i as u64,
+            failed: vec![format!("check-{i}")],
+            size_bytes: Some(i as u64 * 1_000_000),
+            size_limit_bytes: Some(20_000_000),
+        }
+    }
+
+    /// A state file written before sizes were recorded still loads, with no size.
+    #[test]
+    fn an_old_state_without_sizes_loads_and_a_new_one_keeps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        std::fs::write(&path, r#"{"step-1": {"passed": true, "at": 7, "failed": []}}"#).unwrap();
+        let old = &load(&path)["step-1"];
+        assert_eq!((old.passed, old.at, old.size_bytes, old.size_limit_bytes), (true, 7, None, None));
+        record(&path, "step-3", result(3)).unwrap();
+        let state = load(&path);
+        assert_eq!(state["step-1"].size_bytes, None, "the old result is kept as it was");
+        assert_eq!((state["step-3"].size_bytes, state["step-3"].size_limit_bytes), (Some(3_000_000), Some(20_000_000)));
     }
 
     #[test]

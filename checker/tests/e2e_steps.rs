@@ -1,116 +1,203 @@
-//! End to end, on a real engine: every reference solution passes every check of its step
-//! and stays under the step's size limit; every starting point fails, on the checks its
-//! step introduces; and no run leaves a container or image behind.
+//! End to end, on a real engine, for every step of the manifest: every reference solution
+//! passes every check of its step and stays under the step's size limit; every starting
+//! point fails exactly the checks its `start_fails` lists; and no run leaves a container or
+//! image behind. No step is named here: the steps, their checks and what each starting
+//! point fails come from `workshop.toml`, so a step added there is tested too.
 
 mod common;
 
-use checker::manifest::{FILE_NAME, Manifest};
+use std::sync::{Condvar, Mutex};
+
+use checker::manifest::{Kind, Manifest, Step};
 use common::{assert_nothing_left, ids_with_status, require_docker, run_json};
 
-/// What each starting point must fail: the checks its step introduces (and, where the
-/// step lowers it, the size limit).
-const START_FAILS: [(&str, &[&str]); 8] = [
-    ("step-1", &["image-builds"]),
-    ("step-2", &["workdir-set", "context-clean"]),
-    ("step-3", &["dependency-cache"]),
-    ("step-4", &["static-binary"]),
-    ("step-5", &["image-size", "multi-stage", "no-toolchain-in-final"]),
-    ("step-6", &["image-size"]),
-    ("step-7", &["non-root-user", "non-root-process"]),
-    ("step-8", &["exposes-port", "exec-entrypoint"]),
-];
+/// The most checker runs this test binary has at once: each build wants a core, and the
+/// engine is shared with the other tests (and on CI, with two cores).
+const PARALLEL: usize = 3;
 
-fn solution_passes(step: &str) {
+/// The free places for a checker run, shared by every test of this binary.
+static FREE: Mutex<usize> = Mutex::new(PARALLEL);
+static FREED: Condvar = Condvar::new();
+
+/// A place for one checker run, given back when dropped (also when its test panics).
+struct Place;
+
+fn place() -> Place {
+    let mut free = FREED.wait_while(FREE.lock().unwrap_or_else(|e| e.into_inner()), |f| *f == 0).unwrap();
+    *free -= 1;
+    Place
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        *FREE.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        FREED.notify_one();
+    }
+}
+
+/// Runs `test` on every step of the manifest, at most [`PARALLEL`] at once, and fails with
+/// what failed for each step that did.
+fn for_every_step(what: &str, test: fn(&Manifest, &Step)) {
     require_docker();
-    let (code, report) = run_json(&[step, "--solution"]);
-    assert_eq!(ids_with_status(&report, "fail"), Vec::<String>::new(), "{step}'s solution fails:\n{report:#}");
-    assert_eq!(code, 0, "{step}'s solution: exit {code}\n{report:#}");
+    let manifest = common::manifest();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let running: Vec<_> = manifest
+            .steps
+            .iter()
+            .map(|step| {
+                let manifest = &manifest;
+                (step, scope.spawn(move || test(manifest, step)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .filter_map(|(step, run)| run.join().err().map(|panic| format!("--- {}:\n{}", step.id, message(&*panic))))
+            .collect()
+    });
+    assert!(
+        failures.is_empty(),
+        "{what}: {} of {} steps failed\n{}",
+        failures.len(),
+        manifest.steps.len(),
+        failures.join("\n")
+    );
+}
+
+fn message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// The ids of the step's checks that `start_fails` lists, in the order they run.
+fn start_fails(manifest: &Manifest, step: &Step) -> Vec<String> {
+    manifest
+        .checks_for(step)
+        .into_iter()
+        .map(|(id, _)| id.to_string())
+        .filter(|id| step.start_fails.contains(id))
+        .collect()
+}
+
+/// The id of the first check of the step with a kind `is`, if it runs one.
+fn check_of(manifest: &Manifest, step: &Step, is: fn(&Kind) -> bool) -> Option<String> {
+    manifest.checks_for(step).into_iter().find(|(_, c)| is(&c.kind)).map(|(id, _)| id.to_string())
+}
+
+fn solution_passes(manifest: &Manifest, step: &Step) {
+    let (code, report) = {
+        let _place = place();
+        run_json(&[&step.id, "--solution"])
+    };
+    let id = &step.id;
+    assert_eq!(ids_with_status(&report, "fail"), Vec::<String>::new(), "{id}'s solution fails:\n{report:#}");
+    assert_eq!(code, 0, "{id}'s solution: exit {code}\n{report:#}");
     assert_eq!(report["passed"], true);
-    let manifest = Manifest::load(&common::root().join(FILE_NAME)).unwrap();
-    let expected = manifest.checks_for(manifest.step(step).unwrap()).len();
-    assert_eq!(ids_with_status(&report, "pass").len(), expected, "every check of {step} ran and passed");
+    let expected = manifest.checks_for(step).len();
+    assert_eq!(ids_with_status(&report, "pass").len(), expected, "every check of {id} ran and passed:\n{report:#}");
     let size = report["image"]["size_bytes"].as_u64().expect("a measured size");
     let limit = report["image"]["size_limit_bytes"].as_u64().unwrap();
-    assert!(size > 0 && size <= limit, "{step}: {size} bytes over the limit {limit}");
+    assert!(size > 0 && size <= limit, "{id}: {size} bytes over the limit {limit}");
     assert_nothing_left(report["run_id"].as_str().unwrap());
 }
 
-fn starting_point_fails(step: &str) {
-    require_docker();
-    let (code, report) = run_json(&[step]);
-    assert_eq!(code, 1, "{step}'s starting point: exit {code}\n{report:#}");
-    assert_eq!(report["passed"], false);
-    let expected = START_FAILS.iter().find(|(s, _)| *s == step).unwrap().1;
+fn starting_point_fails(manifest: &Manifest, step: &Step) {
+    let (code, report) = {
+        let _place = place();
+        run_json(&[&step.id])
+    };
+    let id = &step.id;
+    let expected = start_fails(manifest, step);
     assert_eq!(
         ids_with_status(&report, "fail"),
         expected,
-        "{step}'s starting point fails on its own lesson:\n{report:#}"
+        "{id}'s starting point fails other checks than its start_fails in workshop.toml:\n{report:#}"
     );
-    let manifest = Manifest::load(&common::root().join(FILE_NAME)).unwrap();
+    let passed = expected.is_empty();
+    assert_eq!(code, if passed { 0 } else { 1 }, "{id}'s starting point: exit {code}\n{report:#}");
+    assert_eq!(report["passed"], passed);
     // A step's lesson: the checks it introduces, and the size check when it lowers the limit.
-    let index = manifest.steps.iter().position(|s| s.id == step).unwrap();
-    let mut own = manifest.steps[index].checks.clone();
-    if index > 0 && manifest.steps[index].size_limit < manifest.steps[index - 1].size_limit {
-        own.push("image-size".into());
+    let index = manifest.steps.iter().position(|s| s.id == *id).unwrap();
+    let mut own = step.checks.clone();
+    if index > 0 && step.size_limit < manifest.steps[index - 1].size_limit {
+        own.extend(check_of(manifest, step, |k| matches!(k, Kind::ImageSize {})));
     }
-    assert!(expected.iter().any(|id| own.iter().any(|o| o == id)), "{step} fails on a check it introduces");
-    for failed in expected {
+    assert!(
+        expected.iter().any(|id| own.contains(id)),
+        "{id}'s starting point fails none of the checks the step introduces ({own:?}): it fails {expected:?}"
+    );
+    for failed in &expected {
         let c = common::check(&report, failed);
-        assert!(!c["message"].as_str().unwrap().is_empty() && !c["hint"].as_str().unwrap().is_empty());
-        assert!(c["book"].as_str().unwrap().ends_with(&format!("checks/{failed}.html")));
+        assert!(!c["message"].as_str().unwrap().is_empty() && !c["hint"].as_str().unwrap().is_empty(), "{id}: {c:#}");
+        assert!(c["book"].as_str().unwrap().ends_with(&format!("checks/{failed}.html")), "{id}: {c:#}");
     }
     assert_nothing_left(report["run_id"].as_str().unwrap());
 }
 
-macro_rules! step_tests {
-    ($($solution:ident, $start:ident, $step:literal;)*) => {$(
-        #[test]
-        fn $solution() {
-            solution_passes($step);
-        }
-        #[test]
-        fn $start() {
-            starting_point_fails($step);
-        }
-    )*};
-}
-
-step_tests! {
-    step_1_solution_passes, step_1_start_fails, "step-1";
-    step_2_solution_passes, step_2_start_fails, "step-2";
-    step_3_solution_passes, step_3_start_fails, "step-3";
-    step_4_solution_passes, step_4_start_fails, "step-4";
-    step_5_solution_passes, step_5_start_fails, "step-5";
-    step_6_solution_passes, step_6_start_fails, "step-6";
-    step_7_solution_passes, step_7_start_fails, "step-7";
-    step_8_solution_passes, step_8_start_fails, "step-8";
+#[test]
+fn every_solution_passes_every_check_of_its_step() {
+    for_every_step("every solution passes", solution_passes);
 }
 
 #[test]
-fn step_1_skips_what_a_failed_build_blocks() {
+fn every_starting_point_fails_exactly_its_start_fails() {
+    for_every_step("every starting point fails exactly its start_fails", starting_point_fails);
+}
+
+#[test]
+fn a_failed_build_skips_what_it_blocks() {
     require_docker();
-    let (_, report) = run_json(&["step-1"]);
-    for id in ["responds-on-port", "base-image-pinned", "image-size"] {
+    let manifest = common::manifest();
+    // The first starting point that does not build.
+    let (step, build) = manifest
+        .steps
+        .iter()
+        .find_map(|s| {
+            let build = check_of(&manifest, s, |k| matches!(k, Kind::Build {}))?;
+            s.start_fails.contains(&build).then_some((s, build))
+        })
+        .expect("a starting point that does not build");
+    let (_, report) = {
+        let _place = place();
+        run_json(&[&step.id])
+    };
+    let others: Vec<String> =
+        manifest.checks_for(step).into_iter().map(|(id, _)| id.to_string()).filter(|id| *id != build).collect();
+    assert!(!others.is_empty(), "{} runs more than its build check", step.id);
+    for id in &others {
         let c = common::check(&report, id);
-        assert_eq!(c["status"], "skip", "{id}");
-        assert_eq!(c["blocked_by"], "image-builds", "{id}");
+        assert_eq!(c["status"], "skip", "{id}: {report:#}");
+        assert_eq!(c["blocked_by"], build.as_str(), "{id}");
     }
-    let build = common::check(&report, "image-builds");
+    let failed = common::check(&report, &build);
     let log = report["build_log"].as_str().unwrap();
     assert!(std::path::Path::new(log).is_file(), "the build log {log} is kept");
-    assert!(build["details"].as_str().unwrap().contains(log), "the failure names its log");
+    assert!(failed["details"].as_str().unwrap().contains(log), "the failure names its log");
+    assert_nothing_left(report["run_id"].as_str().unwrap());
 }
 
 #[test]
 fn a_cold_build_gives_the_source_only_rebuild_ratio() {
     require_docker();
+    let manifest = common::manifest();
+    // The first step that checks a rebuild.
+    let (step, rebuild) = manifest
+        .steps
+        .iter()
+        .find_map(|s| Some((s, check_of(&manifest, s, |k| matches!(k, Kind::Rebuild { .. }))?)))
+        .expect("a step with a `rebuild` check");
     // --no-cache makes the first build cold; the rebuild must still use the cache.
-    let (code, report) = run_json(&["step-3", "--solution", "--no-cache"]);
+    let (code, report) = {
+        let _place = place();
+        run_json(&[&step.id, "--solution", "--no-cache"])
+    };
     assert_eq!(code, 0, "{report:#}");
     let cold = report["image"]["build_seconds"].as_f64().unwrap();
-    let rebuild = report["image"]["rebuild_seconds"].as_f64().unwrap();
-    assert!(rebuild < cold, "a source-only rebuild ({rebuild} s) is faster than a cold build ({cold} s)");
-    let message = common::check(&report, "dependency-cache")["message"].as_str().unwrap().to_string();
+    let again = report["image"]["rebuild_seconds"].as_f64().unwrap();
+    assert!(again < cold, "a source-only rebuild ({again} s) is faster than a cold build ({cold} s)");
+    let message = common::check(&report, &rebuild)["message"].as_str().unwrap().to_string();
     assert!(message.contains("% of the first build's"), "{message}");
     assert_nothing_left(report["run_id"].as_str().unwrap());
 }
@@ -118,18 +205,45 @@ fn a_cold_build_gives_the_source_only_rebuild_ratio() {
 #[test]
 fn any_context_with_its_own_dockerfile_is_checked_against_a_step() {
     require_docker();
-    // The learner's step-6 folder, built with the solution's Dockerfile given by --file.
-    let root = common::root();
-    let context = root.join("steps/step-6");
-    let dockerfile = root.join("steps/step-6/solution/Dockerfile");
-    let (code, report) =
-        run_json(&["step-6", "--context", context.to_str().unwrap(), "--file", dockerfile.to_str().unwrap()]);
+    let manifest = common::manifest();
+    let workshop = common::workshop();
+    // The last step whose solution is its Dockerfile alone: the learner's folder, built with
+    // the solution's Dockerfile given by --file, is then the solution.
+    let step = manifest
+        .steps
+        .iter()
+        .rev()
+        .find(|s| {
+            let overlay: Vec<_> = std::fs::read_dir(workshop.join(&s.solution)).unwrap().flatten().collect();
+            overlay.len() == 1 && overlay[0].file_name() == "Dockerfile"
+        })
+        .expect("a step whose solution changes only the Dockerfile");
+    let context = workshop.join(&step.dir);
+    let dockerfile = workshop.join(&step.solution).join("Dockerfile");
+    let (code, report) = {
+        let _place = place();
+        run_json(&[&step.id, "--context", context.to_str().unwrap(), "--file", dockerfile.to_str().unwrap()])
+    };
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["source"], "context");
-    assert!(report["dockerfile"].as_str().unwrap().ends_with("steps/step-6/solution/Dockerfile"), "{report:#}");
-    assert_eq!(
-        report["image"]["context_files"], 5,
-        "the solution/ folder is not part of the context: .dockerignore keeps it out"
-    );
+    let named = format!("{}/Dockerfile", step.solution);
+    assert!(report["dockerfile"].as_str().unwrap().ends_with(&named), "{report:#}");
+    // The context: every file of the folder but the solution/ folder, which .dockerignore
+    // keeps out.
+    let files = walk_files(&context).into_iter().filter(|f| !f.starts_with(context.join("solution"))).count();
+    assert!(files > 1, "{}: {files} files", context.display());
+    assert_eq!(report["image"]["context_files"], files, "the solution/ folder is not part of the context:\n{report:#}");
     assert_nothing_left(report["run_id"].as_str().unwrap());
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.path().is_dir() {
+            files.extend(walk_files(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
 }

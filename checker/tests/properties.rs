@@ -6,9 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use checker::checks::{dockerfile as static_checks, rebuild};
 use checker::dockerfile::Dockerfile;
 use checker::manifest::Manifest;
-use checker::{docker, rules};
+use checker::{buildkit, diagnosis};
 use proptest::prelude::*;
 
 /// Per case: far more than any reader needs on these sizes, far less than a hang.
@@ -88,7 +89,7 @@ proptest! {
         quick("reading a Dockerfile", || {
             if let Ok(df) = Dockerfile::parse(&text) {
                 let _ = (df.unpinned_bases(), df.workdir_findings(), df.local_adds());
-                let _ = (rules::base_image_pinned(&df), rules::workdir(&df), rules::copy_not_add(&df), rules::min_stages(&df, 2));
+                let _ = (static_checks::base_image_pinned(&df), static_checks::workdir(&df), static_checks::copy_not_add(&df), static_checks::min_stages(&df, 2));
             }
         });
     }
@@ -106,16 +107,16 @@ proptest! {
     #[test]
     fn build_logs_never_panic(log in build_log_like(), dockerfile in dockerfile_like()) {
         quick("reading a build log", || {
-            let _ = rules::build_error(&log);
-            let _ = rules::build_error_line(&log, &dockerfile);
-            let _ = rules::running_step_line(&log, &dockerfile);
-            let _ = rules::diagnose_build(&log);
-            let _ = rules::telling_lines(&log, 12);
-            let _ = rules::compiled(&log);
-            let _ = rules::dependency_cache("src/main.rs", &log, 1.0, "");
-            let _ = rules::forks_refused(&log);
-            let _ = rules::engine_reason(&log);
-            let _ = rules::diagnose_exit(3, false, &log, &log, Some("/server"));
+            let _ = buildkit::build_error(&log);
+            let _ = buildkit::build_error_line(&log, &dockerfile);
+            let _ = buildkit::running_step_line(&log, &dockerfile);
+            let _ = diagnosis::diagnose_build(&log);
+            let _ = buildkit::telling_lines(&log, 12);
+            let _ = buildkit::compiled(&log);
+            let _ = rebuild::dependency_cache("src/main.rs", &log, 1.0, "");
+            let _ = diagnosis::forks_refused(&log);
+            let _ = diagnosis::engine_reason(&log);
+            let _ = diagnosis::diagnose_exit(3, false, &log, &log, Some("/server"));
         });
     }
 
@@ -127,20 +128,20 @@ proptest! {
         max in 1usize..300,
     ) {
         let mut lines = Vec::new();
-        quick("reading a stream", || docker::for_each_line(bytes.as_slice(), max, |l| lines.push(l)));
+        quick("reading a stream", || buildkit::for_each_line(bytes.as_slice(), max, |l| lines.push(l)));
         for line in &lines {
             prop_assert!(line.len() <= max.max(1) * 3, "a line of {} bytes for a limit of {max}", line.len());
         }
         // Without line breaks and odd bytes, the pieces are the input itself.
         let plain: Vec<u8> = bytes.iter().copied().filter(|b| b.is_ascii_alphanumeric()).collect();
         let mut pieces = Vec::new();
-        docker::for_each_line(plain.as_slice(), max, |l| pieces.push(l));
+        buildkit::for_each_line(plain.as_slice(), max, |l| pieces.push(l));
         prop_assert_eq!(pieces.concat().into_bytes(), plain);
     }
 
     #[test]
     fn the_docker_host_is_read_from_anything(host in any::<String>()) {
-        let _ = rules::remote_engine(Some(&host));
+        let _ = diagnosis::remote_engine(Some(&host));
     }
 
     #[test]

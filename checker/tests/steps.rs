@@ -1,180 +1,141 @@
-//! The step folders stay consistent with each other and with the manifest: same server,
-//! same dependencies, each starting point is the previous solution plus a TODO block,
-//! and nothing is tied to one CPU architecture.
+//! The step folders stay consistent with each other, with the manifest and with the book:
+//! `checker::dev::check` (what `checker dev check` and CI run) finds no problem in the
+//! workshop, and finds each kind of problem once it is planted in a copy of it. What each
+//! rule means is in `checker/src/dev.rs`, whose unit tests build small broken workshops.
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+use checker::dev::{self, Problem};
 use checker::manifest::{FILE_NAME, Manifest};
 
-fn manifest() -> Manifest {
-    Manifest::load(&common::root().join(FILE_NAME)).expect("the workshop manifest loads")
+fn problems(root: &Path) -> Vec<Problem> {
+    let manifest = Manifest::load(&root.join(FILE_NAME)).expect("the workshop manifest loads");
+    dev::check(root, &manifest)
 }
 
-fn read(path: &Path) -> String {
-    fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-/// The Dockerfile with its TODO block (a run of comment lines opened by `# TODO step`) removed.
-fn without_todo(text: &str) -> String {
-    let mut out = Vec::new();
-    let mut in_todo = false;
-    let lines: Vec<&str> = text.lines().collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.starts_with("# TODO step")
-            || (line.starts_with("# ====") && lines.get(i + 1).is_some_and(|n| n.starts_with("# TODO step")))
-        {
-            in_todo = true;
-        }
-        if in_todo {
-            if !line.starts_with('#') {
-                in_todo = false;
-            } else {
-                continue;
-            }
-        }
-        out.push(*line);
-    }
-    out.join("\n").trim().to_string()
+fn shown(problems: &[Problem]) -> String {
+    problems.iter().map(|p| format!("{p}\n")).collect()
 }
 
 #[test]
-fn every_step_has_its_folder_a_todo_block_and_a_solution() {
-    let m = manifest();
+fn the_workshop_has_no_problem() {
+    let found = problems(&common::root());
+    assert!(found.is_empty(), "`checker dev check` finds {} problem(s):\n{}", found.len(), shown(&found));
+}
+
+/// Copies what `dev::check` reads: the manifest, .gitattributes, steps/ (without target/),
+/// the bench results, book/parts.toml if any, and the book's SUMMARY.md, check pages and stamp.
+fn copy_workshop(to: &Path) {
     let root = common::root();
-    for (i, step) in m.steps.iter().enumerate() {
-        let n = i + 1;
-        assert_eq!(step.id, format!("step-{n}"), "steps are numbered in order");
-        let dir = root.join(&step.dir);
-        for f in ["Dockerfile", "Cargo.toml", "Cargo.lock", "src/main.rs", ".dockerignore"] {
-            assert!(dir.join(f).is_file(), "{} has no {f}", step.dir);
+    let mut files = vec![
+        root.join(FILE_NAME),
+        root.join(".gitattributes"),
+        root.join("bench/results.json"),
+        root.join("book/src/SUMMARY.md"),
+        root.join(dev::STAMP),
+    ];
+    files.extend([root.join("book/parts.toml")].into_iter().filter(|f| f.is_file()));
+    for dir in ["steps", "book/src/checks"] {
+        let walk = walkdir::WalkDir::new(root.join(dir)).into_iter().filter_entry(|e| e.file_name() != "target");
+        files.extend(walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));
+    }
+    for file in files {
+        let target = to.join(file.strip_prefix(&root).expect("inside the workshop"));
+        fs::create_dir_all(target.parent().expect("a folder")).unwrap();
+        fs::copy(&file, &target).unwrap_or_else(|e| panic!("cannot copy {}: {e}", file.display()));
+    }
+}
+
+fn edit(root: &Path, file: &str, change: impl FnOnce(String) -> String) {
+    let path = root.join(file);
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {file}: {e}"));
+    let changed = change(text.clone());
+    assert_ne!(changed, text, "the edit of {file} changes it");
+    fs::write(path, changed).unwrap();
+}
+
+/// The real steps are what the rules read: one fault per rule, planted in a copy of the
+/// workshop, is reported, and nothing else is.
+#[test]
+fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_workshop(root);
+    assert_eq!(problems(root), vec![], "the copy is as sound as the workshop");
+
+    fs::create_dir_all(root.join("steps/step-9")).unwrap();
+    edit(root, "steps/step-3/Dockerfile", |t| t.replace("checker step-3", "checker"));
+    edit(root, "steps/step-5/Dockerfile", |t| t + "RUN true\n");
+    edit(root, "steps/step-6/src/main.rs", |t| t + "// changed\n");
+    edit(root, "steps/step-8/.dockerignore", |t| t + "README.md\n");
+    edit(root, "steps/step-8/solution/Dockerfile", |t| {
+        t.replacen("--locked ", "", 1).replacen("$(uname -m)", "x86_64", 1).replace('\n', "\r\n")
+    });
+    fs::remove_file(root.join("book/src/checks/graceful-stop.md")).unwrap();
+
+    let found = problems(root);
+    let rules: BTreeSet<&str> = found.iter().map(|p| p.rule).collect();
+    let expected = BTreeSet::from([
+        "step-folder",
+        "todo-block",
+        "starting-point",
+        "same-server",
+        "locked",
+        "architecture",
+        "line-endings",
+        "book-page",
+        // The steps changed since the book was generated.
+        "generated",
+    ]);
+    assert_eq!(rules, expected, "\n{}", shown(&found));
+    let at: BTreeSet<&str> = found.iter().map(|p| p.at.split(':').next().unwrap()).collect();
+    let planted = BTreeSet::from([
+        "steps/step-9",
+        "steps/step-3/Dockerfile",
+        "steps/step-5/Dockerfile",
+        "steps/step-6/src/main.rs",
+        "steps/step-8/.dockerignore",
+        "steps/step-8/solution/Dockerfile",
+        "book/src/checks/graceful-stop.md",
+        dev::STAMP,
+    ]);
+    assert_eq!(at, planted, "each problem is where its fault was planted:\n{}", shown(&found));
+}
+
+/// `checker dev check` prints each problem with its fix and exits 1, or 0 when there is
+/// none; `--format json` prints the same problems as JSON.
+#[test]
+fn the_dev_check_command_exits_1_on_a_problem_and_prints_it() {
+    use assert_cmd::cargo::CommandCargoExt;
+    let dev_check = |root: &Path, json: bool| {
+        let mut cmd = std::process::Command::cargo_bin("checker").expect("the checker binary");
+        cmd.arg("--workshop").arg(root).args(["dev", "check"]);
+        if json {
+            cmd.args(["--format", "json"]);
         }
-        assert!(root.join(&step.solution).join("Dockerfile").is_file(), "{} has no solution Dockerfile", step.id);
-        let text = read(&dir.join("Dockerfile"));
-        assert!(
-            text.contains(&format!("# TODO step {n}:")),
-            "{}'s Dockerfile states its task in a TODO block",
-            step.id
-        );
-        assert!(text.contains(&format!("checker step-{n}")), "{}'s TODO block says how to check it", step.id);
-        assert!(
-            !read(&root.join(&step.solution).join("Dockerfile")).contains("TODO"),
-            "{}'s solution is finished",
-            step.id
-        );
-        // The solution folder stays out of the context sent by a plain `docker build`.
-        assert!(
-            read(&dir.join(".dockerignore")).lines().any(|l| l.trim() == "solution/"),
-            "{} ignores solution/",
-            step.id
-        );
-    }
-}
-
-#[test]
-fn each_starting_point_is_the_previous_solution_plus_a_todo() {
-    let m = manifest();
-    let root = common::root();
-    for pair in m.steps.windows(2) {
-        let previous = read(&root.join(&pair[0].solution).join("Dockerfile"));
-        let start = read(&root.join(&pair[1].dir).join("Dockerfile"));
-        assert_eq!(without_todo(&start), previous.trim(), "{} starts from {}'s solution", pair[1].id, pair[0].id);
-    }
-    assert_eq!(
-        without_todo(&read(&root.join("steps/step-1/Dockerfile"))),
-        "",
-        "step 1 starts from an empty Dockerfile"
-    );
-}
-
-#[test]
-fn every_step_builds_the_same_server_with_the_same_dependencies() {
-    let m = manifest();
-    let root = common::root();
-    let first = root.join(&m.steps[0].dir);
-    let lock = read(&first.join("Cargo.lock"));
-    let main = read(&first.join("src/main.rs"));
-    let deps = |toml: &str| {
-        let section = toml.split("[dependencies]").nth(1)?.split("\n[").next()?;
-        Some(section.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect::<Vec<_>>().join("\n"))
+        let out = cmd.output().expect("checker runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
     };
-    let first_deps = deps(&read(&first.join("Cargo.toml"))).expect("[dependencies]");
-    for step in &m.steps[1..] {
-        let dir = root.join(&step.dir);
-        assert_eq!(read(&dir.join("Cargo.lock")), lock, "{}'s Cargo.lock differs from step-1's", step.id);
-        assert_eq!(read(&dir.join("src/main.rs")), main, "{}'s server differs from step-1's", step.id);
-        assert_eq!(
-            deps(&read(&dir.join("Cargo.toml"))).as_deref(),
-            Some(first_deps.as_str()),
-            "{}'s dependencies differ",
-            step.id
-        );
-    }
-    assert!(main.contains("0.0.0.0:3030"), "the server listens on every interface, port 3030");
-}
+    let (code, text) = dev_check(&common::root(), false);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("checker dev check: no problem"), "{text}");
 
-#[test]
-fn every_build_uses_the_locked_dependencies() {
-    let root = common::root();
-    for entry in walk(&root.join("steps")) {
-        if entry.file_name().is_some_and(|n| n == "Dockerfile") {
-            let text = read(&entry);
-            for line in text.lines().filter(|l| l.contains("cargo build") && !l.trim_start().starts_with('#')) {
-                assert!(line.contains("--locked"), "{}: `{}` must build with --locked", entry.display(), line.trim());
-            }
-        }
-    }
-}
-
-#[test]
-fn no_dockerfile_hard_codes_a_cpu_architecture() {
-    let root = common::root();
-    let mut checked = 0;
-    for entry in walk(&root.join("steps")) {
-        if entry.file_name().is_some_and(|n| n == "Dockerfile") {
-            checked += 1;
-            let text = read(&entry);
-            // Comments may talk about architectures; instructions may not name one.
-            for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim_start().starts_with('#')) {
-                for arch in ["x86_64", "amd64", "aarch64", "arm64", "--platform"] {
-                    assert!(
-                        !line.contains(arch),
-                        "{}:{}: `{}` hard-codes an architecture; derive it from the build platform (uname -m or TARGETARCH)",
-                        entry.display(),
-                        i + 1,
-                        line.trim()
-                    );
-                }
-            }
-        }
-    }
-    assert_eq!(checked, 16, "eight starting points and eight solutions");
-}
-
-#[test]
-fn files_that_go_into_images_keep_lf_endings() {
-    let attributes = read(&common::root().join(".gitattributes"));
-    assert!(attributes.lines().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["*", "text=auto", "eol=lf"]));
-    for entry in walk(&common::root().join("steps")) {
-        let bytes = fs::read(&entry).expect("readable");
-        assert!(!bytes.contains(&b'\r'), "{} has CRLF line endings", entry.display());
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in fs::read_dir(dir).expect("readable folder").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target") {
-                continue;
-            }
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
+    let dir = tempfile::tempdir().unwrap();
+    copy_workshop(dir.path());
+    edit(dir.path(), "steps/step-8/solution/Dockerfile", |t| t.replacen("--locked ", "", 1));
+    let (code, text) = dev_check(dir.path(), false);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("steps/step-8/solution/Dockerfile:8: `cargo build --release --target"), "{text}");
+    assert!(text.contains("    fix: add --locked"), "{text}");
+    assert!(text.contains("run `cargo run -p book-tools -- generate`"), "{text}");
+    let (code, text) = dev_check(dir.path(), true);
+    assert_eq!(code, Some(1), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let rules: Vec<&str> = json["problems"].as_array().unwrap().iter().map(|p| p["rule"].as_str().unwrap()).collect();
+    assert_eq!(rules, ["locked", "generated"], "{text}");
+    assert_eq!(json["problems"][0]["at"], "steps/step-8/solution/Dockerfile:8");
 }

@@ -1,6 +1,8 @@
 //! `book-tools generate` rewrites the book's generated includes from the repository;
 //! `book-tools record` runs the checker (needs the engine) and records its output.
 
+mod stamp;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
@@ -14,7 +16,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Regenerate the chart, the size numbers, the diffs, the check facts and the parts of
-    /// the whole Dockerfile (from workshop.toml, steps/ and bench/results.json).
+    /// the whole Dockerfile (from workshop.toml, steps/, bench/results.json and
+    /// book/parts.toml), and stamp those inputs for `checker dev check`.
     Generate,
     /// Run the checker on every step's starting point and on each mistake of
     /// book/mistakes.toml, and record its output (needs Docker; takes minutes).
@@ -27,7 +30,13 @@ fn main() -> Result<()> {
         Command::Generate => {
             let files = book_tools::generate::generate(&root)?;
             let changed = book_tools::generate::write(&root, &files)?;
-            println!("{} generated files, {changed} changed, in {}", files.len(), book_tools::GENERATED);
+            let stamped = stamp::write(&root)?;
+            println!(
+                "{} generated files, {changed} changed, in {}{}",
+                files.len(),
+                book_tools::GENERATED,
+                if stamped { "; the stamp of their inputs updated" } else { "" }
+            );
         }
         Command::Record => book_tools::record::record_all(&root)?,
     }

@@ -100,7 +100,7 @@ fn relative(output: &str, root: &Path, staged: Option<(&Path, &str)>) -> String 
 fn stage(root: &Path, step: &Step, mistake: &Mistake) -> Result<Staged> {
     let layers = [root.join(&step.dir), root.join(&step.solution)];
     let staged =
-        checker::context::stage(&[&layers[0], &layers[1]], &["solution"], &[], u64::MAX, &checker::runner::run_id())?;
+        checker::context::stage(&[&layers[0], &layers[1]], &["solution"], &[], u64::MAX, &checker::names::run_id())?;
     let to = staged.path();
     for edit in &mistake.edits {
         let path = to.join(&edit.file);

@@ -3,7 +3,7 @@
 //! exists, code is tagged, and a real browser renders the highlighted Dockerfiles.
 
 use book_tools::{generate, repo_root};
-use checker::manifest::Manifest;
+use checker::manifest::{Kind, Manifest};
 use regex::Regex;
 use scraper::{Html, Selector};
 use std::collections::{BTreeMap, BTreeSet};
@@ -146,12 +146,62 @@ fn the_include_parser_resolves_what_mdbook_resolves() {
 #[test]
 fn the_whole_dockerfile_page_shows_every_line_of_the_final_dockerfile() {
     let page = read(&book_dir().join("src/whole-dockerfile.md"));
-    for part in 1..=8 {
+    let files = generate::generate(&repo_root()).expect("the generator runs");
+    let parts = files.keys().filter(|name| name.starts_with("whole/part-")).count();
+    assert!(parts > 1, "{} declares {parts} parts", generate::PARTS);
+    for part in 1..=parts {
         assert!(
             page.contains(&format!("generated/whole/part-{part}.txt")),
-            "whole-dockerfile.md does not show part {part}"
+            "whole-dockerfile.md does not show part {part} of {}",
+            generate::PARTS
         );
     }
+    let next = format!("generated/whole/part-{}.txt", parts + 1);
+    assert!(!page.contains(&next), "whole-dockerfile.md shows {next}, which {} does not declare", generate::PARTS);
+    // Together the parts are the final Dockerfile, blank lines aside.
+    let manifest = Manifest::load(&repo_root().join("workshop.toml")).unwrap();
+    let last = manifest.steps.last().unwrap();
+    let final_dockerfile = read(&repo_root().join(&last.solution).join("Dockerfile"));
+    let shown: String = (1..=parts).map(|n| files[&format!("whole/part-{n}.txt")].as_str()).collect();
+    let not_blank = |text: &str| text.lines().filter(|l| !l.trim().is_empty()).map(String::from).collect::<Vec<_>>();
+    assert_eq!(not_blank(&shown), not_blank(&final_dockerfile), "the parts, in order, are the final Dockerfile");
+}
+
+#[test]
+fn the_parts_of_the_whole_dockerfile_must_each_begin_at_one_line() {
+    let root = tempfile::tempdir().unwrap();
+    let copy = |path: &str| {
+        let to = root.path().join(path);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo_root().join(path), to).unwrap();
+    };
+    copy("workshop.toml");
+    copy("bench/results.json");
+    copy(generate::PARTS);
+    let manifest = Manifest::load(&repo_root().join("workshop.toml")).unwrap();
+    for step in &manifest.steps {
+        for entry in walkdir::WalkDir::new(repo_root().join(&step.dir)).into_iter().filter_map(Result::ok) {
+            if entry.file_type().is_file() {
+                copy(&entry.path().strip_prefix(repo_root()).unwrap().to_string_lossy());
+            }
+        }
+    }
+    let parts = read(&repo_root().join(generate::PARTS));
+    let with = |parts: &str| {
+        std::fs::write(root.path().join(generate::PARTS), parts).unwrap();
+        generate::generate(root.path()).map(|_| ()).map_err(|e| format!("{e:#}"))
+    };
+    assert_eq!(with(&parts), Ok(()), "the copy generates as the repository does");
+    let first_line = parts.lines().find(|l| l.starts_with("begins")).unwrap();
+    let err = with(&parts.replacen(first_line, "begins = \"COPY\"", 1)).unwrap_err();
+    assert!(err.contains("3 lines of the final Dockerfile start with \"COPY\""), "{err}");
+    let err = with(&parts.replacen(first_line, "begins = \"no such line\"", 1)).unwrap_err();
+    assert!(err.contains("0 lines"), "{err}");
+    let err = with(&parts.replacen(first_line, "begins = \"# Static linking\"", 1)).unwrap_err();
+    assert!(err.contains("begins with \"WORKDIR\" comes before the one above it"), "{err}");
+    // Without its first part, the file's first line is in no part.
+    let err = with(&parts.replacen(&format!("[[parts]]\n{first_line}\n"), "", 1)).unwrap_err();
+    assert!(err.contains("line 1 of the final Dockerfile is in no part"), "{err}");
 }
 
 #[test]
@@ -305,8 +355,16 @@ fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
     let out = built();
     let shots = repo_root().join("target/book-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let dockerfile = read(&repo_root().join("steps/step-5/solution/Dockerfile"));
-    for (page, title) in [("index.html", "Introduction"), ("step-5.html", "Step 5")] {
+    let manifest = Manifest::load(&repo_root().join("workshop.toml")).unwrap();
+    // The step that brings in a second stage: its chapter shows its solution's COPY --from.
+    let step = manifest
+        .steps
+        .iter()
+        .find(|s| s.checks.iter().any(|id| matches!(manifest.checks[id].kind, Kind::MinStages { .. })))
+        .expect("a step with a `min-stages` check");
+    let last = manifest.steps.last().unwrap();
+    let dockerfile = read(&repo_root().join(&step.solution).join("Dockerfile"));
+    for (page, title) in [("index.html", "Introduction"), (step.book.as_str(), step.title.as_str())] {
         let dom = Html::parse_document(&headless(&out.join(page), &["--dump-dom"]));
         let text = |css: &str| {
             dom.select(&Selector::parse(css).unwrap()).map(|e| e.text().collect::<String>()).collect::<Vec<_>>()
@@ -322,15 +380,15 @@ fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
         // scripts ran, and that every chapter is listed.
         let chapters = text("ol.chapter li.chapter-item a");
         assert!(
-            chapters.len() >= 30 && chapters.iter().any(|c| c.contains("Step 8")),
+            chapters.len() >= 30 && chapters.iter().any(|c| c.contains(&last.title)),
             "{page}: table of contents {chapters:?}"
         );
-        if page == "step-5.html" {
+        if page == step.book {
             let blocks = text("code.language-dockerfile");
             let solution_line = dockerfile.lines().find(|l| l.starts_with("COPY --from=builder")).unwrap();
             assert!(
                 blocks.iter().any(|b| b.contains(solution_line)),
-                "step-5.html does not show the solution's `{solution_line}`"
+                "{page} does not show the solution's `{solution_line}`"
             );
             let keywords = text("code.language-dockerfile .hljs-keyword");
             assert!(

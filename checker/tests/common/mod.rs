@@ -3,12 +3,61 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
+/// The repository's root: read from, never written to (see [`workshop`]).
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace root").to_path_buf()
+}
+
+/// The repository's manifest.
+pub fn manifest() -> checker::manifest::Manifest {
+    checker::manifest::Manifest::load(&root().join(checker::manifest::FILE_NAME)).expect("the workshop manifest loads")
+}
+
+/// What the copies of [`workshop`] are called in the temporary folder, before their pid.
+const COPY_PREFIX: &str = "checker-tests-workshop-";
+
+/// A copy of the workshop (`workshop.toml` and `steps/`, solutions included), made once
+/// per test binary. The checker writes its logs and results into the workshop's
+/// `.checker/`: pointed at this copy, the tests leave the repository as they found it,
+/// and a learner's `checker list` never shows the tests' results.
+///
+/// The copy lives as long as the test binary (a static is never dropped); the next test
+/// binary to make one removes those whose process has ended.
+pub fn workshop() -> &'static Path {
+    static COPY: OnceLock<tempfile::TempDir> = OnceLock::new();
+    COPY.get_or_init(|| {
+        remove_ended_copies();
+        let copy = tempfile::Builder::new()
+            .prefix(&format!("{COPY_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .expect("a temporary folder for the workshop");
+        let manifest = checker::manifest::FILE_NAME;
+        std::fs::copy(root().join(manifest), copy.path().join(manifest)).expect("the manifest copied");
+        copy_tree_without(&root().join("steps"), &copy.path().join("steps"), &["target"]);
+        copy
+    })
+    .path()
+}
+
+/// Removes the copies of the workshop that test binaries no longer running left behind.
+fn remove_ended_copies() {
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(COPY_PREFIX).and_then(|rest| rest.split('-').next()?.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) == Err(nix::errno::Errno::ESRCH);
+        if gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 pub fn docker_bin() -> String {
@@ -32,16 +81,27 @@ pub fn require_docker() {
     }
 }
 
-/// `checker` with the workshop root set, whatever the test's working directory.
+/// `checker` on this test binary's copy of the workshop ([`workshop`]), whatever the
+/// test's working directory.
 pub fn checker() -> Command {
+    checker_in(workshop())
+}
+
+/// `checker --workshop DIR`.
+pub fn checker_in(workshop: &Path) -> Command {
     let mut cmd = Command::cargo_bin("checker").expect("the checker binary");
-    cmd.arg("--workshop").arg(root());
+    cmd.arg("--workshop").arg(workshop);
     cmd
 }
 
 /// Runs the checker with `--format json`; returns its exit code and report.
 pub fn run_json(args: &[&str]) -> (i32, Value) {
-    let out = checker().args(args).args(["--format", "json"]).output().expect("checker runs");
+    run_json_in(workshop(), args)
+}
+
+/// Runs `checker --workshop DIR` with `--format json`; returns its exit code and report.
+pub fn run_json_in(workshop: &Path, args: &[&str]) -> (i32, Value) {
+    let out = checker_in(workshop).args(args).args(["--format", "json"]).output().expect("checker runs");
     let code = out.status.code().expect("an exit code");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -75,15 +135,20 @@ pub fn ids_with_status(report: &Value, status: &str) -> Vec<String> {
 /// Copies the tree `from` into `to`, leaving out every `solution/` and `target/` (what a
 /// learner's build context never holds).
 pub fn copy_tree(from: &Path, to: &Path) {
+    copy_tree_without(from, to, &["solution", "target"]);
+}
+
+/// Copies the tree `from` into `to`, leaving out every file or folder named in `skip`.
+pub fn copy_tree_without(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let name = entry.file_name();
-        if name == "solution" || name == "target" {
+        if skip.iter().any(|s| name == *s) {
             continue;
         }
         let dest: PathBuf = to.join(&name);
         if entry.path().is_dir() {
-            copy_tree(&entry.path(), &dest);
+            copy_tree_without(&entry.path(), &dest, skip);
         } else {
             std::fs::copy(entry.path(), dest).unwrap();
         }

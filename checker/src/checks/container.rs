@@ -1,0 +1,284 @@
+//! The checks that need the container running: it answers on its port, its process is not
+//! root, and it stops on SIGTERM. The container starts once, confined, with every checked
+//! port published on 127.0.0.1 only; the stop comes last, since it ends the container.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use crate::checks::image::{executable, is_shell};
+use crate::cleanup;
+use crate::diagnosis::{self, NOT_STARTED, PROCESS_LIMIT_HINT};
+use crate::engine::{ImageConfig, RunLimits};
+use crate::outcome::{Outcome, tail};
+use crate::report::Status;
+use crate::runner::Run;
+
+/// The kinds this phase evaluates.
+#[derive(Debug, Clone, Copy)]
+pub enum Check<'a> {
+    Http { port: u16, path: &'a str, timeout: Duration },
+    ProcessUid,
+    Stop(Duration),
+}
+
+pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<()> {
+    let (mut http, mut uid, mut stop) = (Vec::new(), Vec::new(), Vec::new());
+    for &(id, check) in checks {
+        match check {
+            Check::Http { port, path, timeout } => http.push((id, port, path, timeout)),
+            Check::ProcessUid => uid.push(id),
+            Check::Stop(within) => stop.push((id, within)),
+        }
+    }
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let Some(&(first_http, ..)) = http.first() else {
+        bail!(
+            "the manifest asks for a running container but step {} has no `http` check to start it",
+            run.target.step.id
+        );
+    };
+    let config = run.facts.info.as_ref().map(|i| i.config.clone()).unwrap_or_default();
+    let name = run.names.container.clone();
+    let after = |run: &mut Run<'_, '_>, by: &str| {
+        run.block(uid.iter().copied().chain(stop.iter().map(|(id, _)| *id)), by);
+        cleanup::remove_container(run.engine, &name);
+    };
+    cleanup::container(run.engine, &name);
+    let mut ports: Vec<u16> = http.iter().map(|(_, port, ..)| *port).collect();
+    ports.dedup();
+    run.spinner.say("starting the container…");
+    if let Err(e) = start(run, &name, &ports) {
+        let reason = diagnosis::engine_reason(&e.to_string());
+        let hint = diagnose(run, NOT_STARTED, false, &reason, "", &config);
+        let outcome = Outcome::fail(format!("the container did not start: {reason}")).hint(hint);
+        for (id, ..) in &http {
+            run.set(id, outcome.clone());
+        }
+        after(run, first_http);
+        return Ok(());
+    }
+    let mut failed = None;
+    for &(id, port, path, timeout) in &http {
+        run.spinner.say(format!("requesting {path} on port {port}…"));
+        let (outcome, first) = probe(run, &name, port, path, timeout, &config);
+        run.facts.first_response = run.facts.first_response.or(first);
+        if outcome.status != Status::Pass {
+            failed = failed.or(Some(id));
+        }
+        run.set(id, outcome);
+    }
+    if let Some(by) = failed {
+        after(run, by);
+        return Ok(());
+    }
+    if !uid.is_empty() {
+        let uids = run.engine.process_uids(&name);
+        for id in &uid {
+            run.set(id, process_uid(&uids));
+        }
+    }
+    // Last: it ends the container. One SIGTERM, judged against each check's own limit.
+    if let Some(longest) = stop.iter().map(|(_, within)| *within).max() {
+        let took = run.engine.stop_within(&name, longest);
+        for (id, within) in &stop {
+            run.set(id, stopped(&took, *within, &config));
+        }
+    }
+    cleanup::remove_container(run.engine, &name);
+    Ok(())
+}
+
+/// Starts the container, confined: the checker runs untrusted Dockerfiles.
+fn start(run: &Run<'_, '_>, name: &str, ports: &[u16]) -> Result<String> {
+    let limits = &run.target.manifest.limits;
+    let confined = RunLimits {
+        memory_bytes: limits.memory.0,
+        pids: limits.pids,
+        cpus: limits.cpus,
+        read_only: !run.target.step.writable_rootfs,
+        log_bytes: limits.log_size.0,
+    };
+    run.engine.run_detached(&run.names.image, name, &run.names.run, ports, &confined)
+}
+
+/// Polls `path` on container port `port` until the first 200, a non-200 answer, the
+/// container's exit, or the timeout. Returns the outcome and the time to the first 200.
+fn probe(
+    run: &Run<'_, '_>,
+    name: &str,
+    port: u16,
+    path: &str,
+    timeout: Duration,
+    config: &ImageConfig,
+) -> (Outcome, Option<Duration>) {
+    let started = Instant::now();
+    let host_port = run.engine.host_port(name, port).ok();
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_millis(500))
+        .timeout(Duration::from_secs(2))
+        .redirects(0)
+        .build();
+    let mut last_error = String::from("no connection yet");
+    let mut polls = 0u32;
+    while started.elapsed() < timeout {
+        polls += 1;
+        // The port is known once the container runs; an early exit is seen below.
+        if let Some(hp) = host_port {
+            let url = format!("http://127.0.0.1:{hp}{path}");
+            match agent.get(&url).call() {
+                Ok(resp) if resp.status() == 200 => {
+                    let took = started.elapsed();
+                    return (Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())), Some(took));
+                }
+                Ok(resp) => return (wrong_status(resp.status(), path), None),
+                Err(ureq::Error::Status(code, _)) => return (wrong_status(code, path), None),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        // Asking the engine costs more than a request: every eighth poll is enough.
+        if polls % 8 == 1
+            && let Ok(state) = run.engine.state(name)
+            && !state.running
+        {
+            let log = run.engine.logs_tail(name, 15);
+            let hint = diagnose(run, state.exit_code, state.oom_killed, &state.error, &log, config);
+            return (
+                Outcome::fail(format!(
+                    "the container exited with code {} after {:.1} s{}",
+                    state.exit_code,
+                    started.elapsed().as_secs_f64(),
+                    if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
+                ))
+                .hint(hint)
+                .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+                None,
+            );
+        }
+        // Short: the time to the first 200 is measured to about this.
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let log = run.engine.logs_tail(name, 15);
+    let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
+    let pid_limit = run.target.manifest.limits.pids;
+    let remote = diagnosis::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
+    // A fork bomb hovers near the limit, and its shells complain when fork fails.
+    let hint = if diagnosis::forks_refused(&log) || run.engine.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
+        PROCESS_LIMIT_HINT.to_string()
+    } else if let Some(host) = remote {
+        format!(
+            "DOCKER_HOST points at the engine on {host}: the checker publishes the container's port on that machine's 127.0.0.1, which this machine cannot reach. Run the checker on the machine the engine runs on (a docker:dind service does not work)."
+        )
+    } else if listens_locally {
+        "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030.".to_string()
+    } else {
+        "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030.".to_string()
+    };
+    (
+        Outcome::fail(format!(
+            "nothing answered {path} on container port {port} within {} s although the container kept running (last error: {last_error})",
+            timeout.as_secs()
+        ))
+        .hint(hint)
+        .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+        None,
+    )
+}
+
+/// Why the container did not start or stopped, sharpened by what the files phase saw.
+fn diagnose(run: &Run<'_, '_>, code: i64, oom: bool, engine_error: &str, log: &str, config: &ImageConfig) -> String {
+    let missing = format!("{engine_error}\n{log}").contains("no such file");
+    match &run.facts.dynamic_binary {
+        Some(path) if missing => format!(
+            "{path} is dynamically linked and this image has no loader (ld-linux) or C library for it, so starting it fails with \"no such file\" although the file is there. Link it statically (step 4) or use a final stage that has glibc."
+        ),
+        _ => diagnosis::diagnose_exit(code, oom, engine_error, log, executable(config).as_deref()),
+    }
+}
+
+fn wrong_status(code: u16, path: &str) -> Outcome {
+    Outcome::fail(format!("GET {path} answered {code}, not 200"))
+        .hint("The server answers, but not with the greeting: run the workshop's server unchanged (src/main.rs serves GET /).")
+}
+
+/// The non-root-process verdict on the container's processes (uid, command).
+pub fn process_uid(uids: &Result<Vec<(u32, String)>>) -> Outcome {
+    match uids {
+        Ok(list) if list.is_empty() => Outcome::error("docker top listed no process"),
+        Ok(list) => match list.iter().find(|(uid, _)| *uid == 0) {
+            Some((_, cmd)) => Outcome::fail(format!("`{cmd}` runs as uid 0 (root)")),
+            None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
+        },
+        Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
+    }
+}
+
+/// The graceful-stop verdict: how long after SIGTERM the container exited (`None`: it
+/// still ran when the checker stopped waiting), against this check's limit `within`.
+pub fn stopped(took: &Result<Option<Duration>>, within: Duration, config: &ImageConfig) -> Outcome {
+    match took {
+        Ok(Some(took)) if *took <= within => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
+        Ok(_) => {
+            let cause = if shell_is_pid_1(config) {
+                "a shell is PID 1 and does not pass SIGTERM on"
+            } else {
+                "the process ignored SIGTERM (PID 1 gets no default signal handling)"
+            };
+            Outcome::fail(format!("still running {} s after SIGTERM: {cause}", within.as_secs()))
+        }
+        Err(e) => Outcome::error(format!("cannot send SIGTERM: {e}")),
+    }
+}
+
+/// Whether the container's first process is a shell: the ENTRYPOINT's program, or the
+/// CMD's when there is no ENTRYPOINT (a shell-form CMD runs `/bin/sh -c`).
+fn shell_is_pid_1(config: &ImageConfig) -> bool {
+    let argv = config.entrypoint.as_deref().filter(|e| !e.is_empty()).or(config.cmd.as_deref());
+    argv.and_then(<[String]>::first).is_some_and(|program| is_shell(program))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(entrypoint: Option<&[&str]>, cmd: Option<&[&str]>) -> ImageConfig {
+        let v = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        ImageConfig { entrypoint: entrypoint.map(v), cmd: cmd.map(v), ..ImageConfig::default() }
+    }
+
+    #[test]
+    fn a_shell_as_pid_1_is_told_from_a_program_whose_name_ends_in_sh() {
+        let never: Result<Option<Duration>> = Ok(None);
+        let within = Duration::from_secs(3);
+        let shell_cmd = config(None, Some(&["/bin/sh", "-c", "/server"]));
+        assert!(stopped(&never, within, &shell_cmd).message.contains("a shell is PID 1"));
+        let shell_entry = config(Some(&["/bin/bash", "-c", "/server"]), None);
+        assert!(stopped(&never, within, &shell_entry).message.contains("a shell is PID 1"));
+        for program in ["/app/publish", "/usr/bin/fresh", "/server"] {
+            let c = config(Some(&[program]), Some(&["--flag"]));
+            assert!(stopped(&never, within, &c).message.contains("ignored SIGTERM"), "{program}");
+        }
+        // An exec-form ENTRYPOINT with a shell-form-looking CMD: the ENTRYPOINT is PID 1.
+        let c = config(Some(&["/server"]), Some(&["/bin/sh", "-c", "x"]));
+        assert!(stopped(&never, within, &c).message.contains("ignored SIGTERM"));
+    }
+
+    #[test]
+    fn each_stop_check_is_judged_against_its_own_limit() {
+        let took: Result<Option<Duration>> = Ok(Some(Duration::from_millis(2500)));
+        let c = config(Some(&["/server"]), None);
+        assert_eq!(stopped(&took, Duration::from_secs(3), &c).status, Status::Pass);
+        let strict = stopped(&took, Duration::from_secs(1), &c);
+        assert_eq!(strict.status, Status::Fail);
+        assert!(strict.message.contains("still running 1 s after SIGTERM"), "{}", strict.message);
+    }
+
+    #[test]
+    fn root_processes_fail_and_an_empty_list_is_an_error() {
+        assert_eq!(process_uid(&Ok(vec![(10001, "server".into())])).status, Status::Pass);
+        assert_eq!(process_uid(&Ok(vec![(10001, "server".into()), (0, "sh".into())])).status, Status::Fail);
+        assert_eq!(process_uid(&Ok(vec![])).status, Status::Error);
+    }
+}

@@ -1,0 +1,234 @@
+//! Where an image's megabytes are: each layer of its history attributed to the Dockerfile
+//! instruction (and line) that made it, the base image's layers grouped as its `FROM`, and
+//! for a large layer, the folders that hold its bytes.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Serialize;
+
+use crate::buildkit::logical_lines;
+use crate::engine::Layer;
+use crate::manifest::ByteSize;
+
+/// One layer (or the base image's layers together) as the report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LayerReport {
+    /// The instruction, as the Dockerfile writes it: `COPY --from=builder /app/server /server`,
+    /// or `FROM debian:bookworm-slim` for the base image's layers.
+    pub instruction: String,
+    /// Its line in the Dockerfile.
+    pub line: Option<usize>,
+    pub bytes: u64,
+}
+
+/// The instructions that make the final image: the final stage's, after those of the
+/// earlier stages it starts from; and the image at the root of that chain.
+fn final_chain(dockerfile: &str) -> (Vec<(usize, String)>, Option<(usize, String)>) {
+    let mut stages: Vec<((usize, String), Option<String>, Vec<(usize, String)>)> = Vec::new();
+    for (line, text) in logical_lines(dockerfile) {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.first().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+            let args: Vec<&str> = words[1..].iter().copied().filter(|w| !w.starts_with("--")).collect();
+            let image = args.first().copied().unwrap_or_default().to_string();
+            let name = match args.as_slice() {
+                [_, r#as, name, ..] if r#as.eq_ignore_ascii_case("AS") => Some(name.to_ascii_lowercase()),
+                _ => None,
+            };
+            stages.push(((line, image), name, Vec::new()));
+        } else if let Some(stage) = stages.last_mut() {
+            stage.2.push((line, text));
+        }
+    }
+    let Some(mut index) = stages.len().checked_sub(1) else { return (Vec::new(), None) };
+    let mut chain = Vec::new();
+    loop {
+        let ((line, image), _, instructions) = &stages[index];
+        chain.splice(0..0, instructions.iter().cloned());
+        let parent = stages[..index].iter().rposition(|(_, name, _)| name.as_deref() == Some(&image.to_ascii_lowercase()));
+        match parent {
+            Some(p) => index = p,
+            None => return (chain, Some((*line, image.clone()))),
+        }
+    }
+}
+
+/// The instruction keyword of a history entry or of a Dockerfile line.
+fn keyword(text: &str) -> String {
+    let text = text.trim_start_matches("/bin/sh -c #(nop) ").trim();
+    if text.starts_with("/bin/sh -c") || text.starts_with('|') {
+        return "RUN".into();
+    }
+    text.split_whitespace().next().unwrap_or_default().to_ascii_uppercase()
+}
+
+/// Attributes `history` (newest first) to the Dockerfile: the newest `history.len() -
+/// base_layers` entries are the Dockerfile's own, matched to its instructions from the
+/// last one back by keyword (an instruction that made no entry is passed over); the rest
+/// are the base image's, reported together as its FROM.
+pub fn attribute(history: &[Layer], dockerfile: &str, base_layers: usize) -> Vec<LayerReport> {
+    let (chain, base) = final_chain(dockerfile);
+    let own = history.len().saturating_sub(base_layers);
+    let mut instructions = chain.iter().rev().peekable();
+    let mut out = Vec::new();
+    for layer in &history[..own] {
+        let wanted = keyword(&layer.created_by);
+        let found = loop {
+            match instructions.next() {
+                Some((line, text)) if keyword(text) == wanted => break Some((*line, text.clone())),
+                Some(_) => continue,
+                None => break None,
+            }
+        };
+        let (line, instruction) = match found {
+            Some((line, text)) => (Some(line), text.split_whitespace().collect::<Vec<_>>().join(" ")),
+            None => (None, layer.created_by.trim_end_matches(" # buildkit").to_string()),
+        };
+        out.push(LayerReport { instruction, line, bytes: layer.size });
+    }
+    let base_bytes: u64 = history[own..].iter().map(|l| l.size).sum();
+    if let Some((line, image)) = base.filter(|(_, image)| !image.eq_ignore_ascii_case("scratch") || base_bytes > 0) {
+        out.push(LayerReport { instruction: format!("FROM {image}"), line: Some(line), bytes: base_bytes });
+    }
+    out.reverse();
+    out
+}
+
+/// The base image the final stage's chain starts from, when it is an image (not scratch).
+pub fn base_image(dockerfile: &str) -> Option<String> {
+    final_chain(dockerfile).1.map(|(_, image)| image).filter(|i| !i.eq_ignore_ascii_case("scratch"))
+}
+
+/// Bytes by folder (the first three parts of each path) in every layer of a `docker save`
+/// stream: for each layer, its total and its folders, largest first.
+pub fn folders_by_layer(save: &mut dyn Read) -> anyhow::Result<Vec<(u64, Vec<(String, u64)>)>> {
+    let mut layers = Vec::new();
+    let mut archive = tar::Archive::new(save);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        // The classic store writes `<id>/layer.tar`; the OCI layout `blobs/sha256/<digest>`.
+        if !(name.ends_with("layer.tar") || name.starts_with("blobs/")) {
+            continue;
+        }
+        let mut folders: BTreeMap<String, u64> = BTreeMap::new();
+        let mut total = 0;
+        let mut inner = tar::Archive::new(entry);
+        let Ok(files) = inner.entries() else { continue };
+        for file in files {
+            let Ok(file) = file else { break };
+            let size = file.header().size().unwrap_or(0);
+            let path = file.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
+            let folder: Vec<&str> = path.trim_start_matches("./").split('/').filter(|p| !p.is_empty()).collect();
+            let folder = folder[..folder.len().saturating_sub(1).min(3)].join("/");
+            *folders.entry(format!("/{folder}")).or_default() += size;
+            total += size;
+        }
+        if total > 0 {
+            let mut folders: Vec<(String, u64)> = folders.into_iter().collect();
+            folders.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
+            layers.push((total, folders));
+        }
+    }
+    Ok(layers)
+}
+
+/// `line 14 \`COPY …\` adds 104.0 MB: /target/release/deps 61.0 MB, …`: the largest layer
+/// the Dockerfile itself made, with its largest folders when known.
+pub fn largest_text(layers: &[LayerReport], folders: &[(u64, Vec<(String, u64)>)]) -> Option<String> {
+    let largest = layers.iter().filter(|l| !l.instruction.starts_with("FROM ")).max_by_key(|l| l.bytes)?;
+    let at = largest.line.map(|l| format!("line {l} ")).unwrap_or_default();
+    let mut text = format!("{at}`{}` adds {}", largest.instruction, ByteSize(largest.bytes));
+    // Layer tars and history sizes are measured differently: the closest total is the one.
+    if let Some((_, top)) = folders.iter().min_by_key(|(total, _)| total.abs_diff(largest.bytes)) {
+        let shown: Vec<String> = top.iter().take(5).map(|(f, b)| format!("{f} {}", ByteSize(*b))).collect();
+        if !shown.is_empty() {
+            text.push_str(&format!(": {}", shown.join(", ")));
+        }
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(created_by: &str, size: u64) -> Layer {
+        Layer { created_by: created_by.into(), size }
+    }
+
+    const STEP_5: &str = "FROM rust:1.95-slim-bookworm AS builder\nWORKDIR /app\nCOPY . .\nRUN cargo build\n\nFROM debian:bookworm-slim\n# the binary alone\nCOPY --from=builder /app/server \\\n  /usr/local/bin/server\nCMD [\"/usr/local/bin/server\"]\n";
+
+    #[test]
+    fn each_layer_is_attributed_to_its_instruction_and_the_base_grouped() {
+        let history = [
+            layer("CMD [\"/usr/local/bin/server\"]", 0),
+            layer("COPY /app/server /usr/local/bin/server # buildkit", 1_934_792),
+            layer("# debian.sh --arch 'amd64' out/ 'bookworm'", 74_000_000),
+        ];
+        let layers = attribute(&history, STEP_5, 1);
+        assert_eq!(
+            layers,
+            [
+                LayerReport { instruction: "FROM debian:bookworm-slim".into(), line: Some(6), bytes: 74_000_000 },
+                LayerReport {
+                    instruction: "COPY --from=builder /app/server /usr/local/bin/server".into(),
+                    line: Some(8),
+                    bytes: 1_934_792
+                },
+                LayerReport { instruction: "CMD [\"/usr/local/bin/server\"]".into(), line: Some(10), bytes: 0 },
+            ]
+        );
+        assert_eq!(base_image(STEP_5).as_deref(), Some("debian:bookworm-slim"));
+    }
+
+    #[test]
+    fn a_stage_built_on_an_earlier_stage_takes_its_instructions_along() {
+        let df = "FROM debian:bookworm-slim AS base\nRUN apt-get update\nFROM base\nCOPY x /x\n";
+        let history = [layer("COPY x /x # buildkit", 10), layer("RUN /bin/sh -c apt-get update # buildkit", 20), layer("", 70)];
+        let layers = attribute(&history, df, 1);
+        let lines: Vec<_> = layers.iter().map(|l| (l.line, l.bytes)).collect();
+        assert_eq!(lines, [(Some(1), 70), (Some(2), 20), (Some(4), 10)]);
+        // Podman's way of recording a step reads the same.
+        assert_eq!(keyword("/bin/sh -c #(nop) COPY file:abc in /x"), "COPY");
+    }
+
+    #[test]
+    fn the_largest_layer_is_named_with_its_folders() {
+        let layers = [
+            LayerReport { instruction: "FROM debian:bookworm-slim".into(), line: Some(1), bytes: 74_000_000 },
+            LayerReport { instruction: "COPY --from=builder /app/target /target".into(), line: Some(14), bytes: 104_000_000 },
+        ];
+        let folders = [
+            (1_000, vec![("/x".to_string(), 1_000)]),
+            (103_900_000, vec![("/target/release/deps".to_string(), 61_000_000), ("/target/release/build".into(), 30_000_000)]),
+        ];
+        assert_eq!(
+            largest_text(&layers, &folders).unwrap(),
+            "line 14 `COPY --from=builder /app/target /target` adds 104.0 MB: /target/release/deps 61.0 MB, /target/release/build 30.0 MB"
+        );
+    }
+
+    #[test]
+    fn a_save_stream_is_summed_by_folder() {
+        let mut layer = tar::Builder::new(Vec::new());
+        for (path, size) in [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(size as u64);
+            header.set_cksum();
+            layer.append_data(&mut header, path, vec![0u8; size].as_slice()).unwrap();
+        }
+        let layer = layer.into_inner().unwrap();
+        let mut save = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(layer.len() as u64);
+        header.set_cksum();
+        save.append_data(&mut header, "abc/layer.tar", layer.as_slice()).unwrap();
+        let save = save.into_inner().unwrap();
+        let folders = folders_by_layer(&mut save.as_slice()).unwrap();
+        assert_eq!(
+            folders,
+            [(600, vec![("/target/release/deps".to_string(), 500), ("/target/release/build".to_string(), 100)])]
+        );
+    }
+}
