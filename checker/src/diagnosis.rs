@@ -3,9 +3,9 @@
 
 use crate::buildkit::strip_step_prefix;
 
-/// A fix for the common ways a build fails, read from its log; `None` leaves the
-/// manifest's general advice.
-pub fn diagnose_build(log: &str) -> Option<String> {
+/// A fix for the common ways a build fails, read from its log and the Dockerfile; `None`
+/// leaves the manifest's general advice.
+pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     let has = |s: &str| log.contains(s);
     if has("file with no instructions") || has("no build stage in current context") || has("Dockerfile cannot be empty")
     {
@@ -37,6 +37,15 @@ pub fn diagnose_build(log: &str) -> Option<String> {
             .or_else(|| log.lines().find_map(metadata))
             .map(|i| i.trim().trim_end_matches(':').to_string())
             .unwrap_or_else(|| "a base image".into());
+        // `COPY --from=builder` with no stage named builder asks for an image of that name
+        // (its load may not be the one the error quotes: it fails with the others).
+        if let Some(name) =
+            missing_stage(dockerfile).filter(|n| log.contains(&format!("/{n}:")) || log.contains(&format!(" {n}:")))
+        {
+            return Some(format!(
+                "No stage is named `{name}`, so `--from={name}` asks the engine for an image called {name}. Name the build stage: `FROM rust:1.95-slim-bookworm AS {name}`."
+            ));
+        }
         return Some(format!(
             "The engine could not fetch {image}: check the image name and tag in FROM. Without a registry only images already on the engine work (`docker images` lists them)."
         ));
@@ -47,11 +56,33 @@ pub fn diagnose_build(log: &str) -> Option<String> {
     if has("cannot update the lock file") || (has("lock file") && has("--locked")) {
         return Some("Cargo.lock does not match Cargo.toml, and --locked forbids changing it: copy Cargo.lock next to Cargo.toml, or run `cargo update --workspace` locally and copy the new lock file.".into());
     }
+    if has("cannot produce proc-macro") {
+        return Some("With `-C target-feature=+crt-static` in RUSTFLAGS, cargo must build for an explicit target, or it links the proc-macros statically too, which cannot work: add `--target \"$(uname -m)-unknown-linux-gnu\"` to the cargo build, and copy the binary from target/<that target>/release/.".into());
+    }
     if log.lines().map(strip_step_prefix).any(|l| l.starts_with("error[") || l.starts_with("error: could not compile"))
     {
-        return Some("The Rust compiler rejected the source: fix the error it reports (file and line are in the log above) in src/.".into());
+        return Some("The Rust compiler rejected the source: fix the error it reports (its file and line are in the log below) in src/.".into());
     }
     None
+}
+
+/// A stage that a `--from=` names but no `FROM … AS` declares.
+fn missing_stage(dockerfile: &str) -> Option<String> {
+    let lines = crate::buildkit::logical_lines(dockerfile);
+    let named: Vec<String> = lines
+        .iter()
+        .filter_map(|(_, t)| {
+            let words: Vec<&str> = t.split_whitespace().collect();
+            words.first().filter(|w| w.eq_ignore_ascii_case("FROM"))?;
+            words.windows(2).find(|w| w[0].eq_ignore_ascii_case("AS")).map(|w| w[1].to_ascii_lowercase())
+        })
+        .collect();
+    lines.iter().flat_map(|(_, t)| t.split_whitespace()).find_map(|w| {
+        let name = w.strip_prefix("--from=")?.to_ascii_lowercase();
+        // A number is a stage's index, a name with / or : an image.
+        let stage_like = !name.chars().all(|c| c.is_ascii_digit()) && !name.contains(['/', ':']);
+        (stage_like && !named.contains(&name)).then_some(name)
+    })
 }
 
 /// The engine's own words in a failed `docker run`: its first line, without the command
@@ -90,11 +121,36 @@ pub fn forks_refused(log: &str) -> bool {
     ["Cannot fork", "fork: retry", "Resource temporarily unavailable"].iter().any(|m| log.contains(m))
 }
 
-/// Why a container stopped, in words a learner can act on.
-pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, executable: Option<&str>) -> String {
-    let exe = executable.unwrap_or("the command");
-    let text = format!("{engine_error}\n{log}");
-    if oom {
+/// What the checker knows when a container stopped or did not start.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Exit<'a> {
+    /// The exit code, or `NOT_STARTED`.
+    pub code: i64,
+    pub oom: bool,
+    /// The engine's own message (for a container it could not start).
+    pub engine_error: &'a str,
+    /// The container's last lines of output.
+    pub log: &'a str,
+    /// The program the container runs.
+    pub executable: Option<&'a str>,
+    /// Whether that program is in the image, when the checker looked.
+    pub present: Option<bool>,
+    /// The base image whose command the final stage inherits, when it sets none itself.
+    pub inherited_from: Option<&'a str>,
+    /// The image starts with an ENTRYPOINT (so exec-form advice names ENTRYPOINT).
+    pub entrypoint: bool,
+    /// The Dockerfile builds a placeholder `main` and builds again without making the
+    /// real source newer: cargo then keeps the placeholder.
+    pub placeholder: bool,
+}
+
+/// Why a container stopped, in words a learner can act on: each fix fits what was seen.
+pub fn diagnose_exit(exit: &Exit<'_>) -> String {
+    let exe = exit.executable.unwrap_or("the command");
+    let text = format!("{}\n{}", exit.engine_error, exit.log);
+    let code = exit.code;
+    let form = if exit.entrypoint { "ENTRYPOINT" } else { "CMD" };
+    if exit.oom {
         return "The kernel killed the container for using too much memory.".into();
     }
     if forks_refused(&text) {
@@ -109,12 +165,22 @@ pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, execut
         );
     }
     if text.contains("/bin/sh") && (text.contains("no such file") || code == 127) {
-        return "The image runs its command through /bin/sh (shell form), and the image has no shell — scratch has none. Use the exec form: CMD [\"/server\"].".into();
+        return format!(
+            "The image runs its command through /bin/sh (shell form), and the image has no shell — scratch has none. Use the exec form, a JSON array: {form} [\"/server\"]."
+        );
     }
     if text.contains("no such file or directory") || text.contains("not found") || code == 127 {
-        return format!(
-            "{exe} could not be started: either it is not in the final image (check the path in CMD/ENTRYPOINT and the COPY that should put it there), or it is dynamically linked and the image lacks its loader and C library (link it statically: step 4)."
-        );
+        return match exit.present {
+            Some(false) => format!(
+                "{exe} is not in the final image: check the path in {form} against the COPY that should put the binary there (`docker run --rm --entrypoint ls IMAGE /` does not work on scratch, but the COPY's destination is the path to use)."
+            ),
+            Some(true) => format!(
+                "{exe} is in the image but cannot be started: it is dynamically linked and the image lacks its loader and C library (link it statically: step 4)."
+            ),
+            None => format!(
+                "{exe} could not be started: either it is not in the final image (check the path in {form} and the COPY that should put it there), or it is dynamically linked and the image lacks its loader and C library."
+            ),
+        };
     }
     if text.contains("permission denied") || code == 126 {
         return format!("{exe} is not executable for the container's user: set its mode with COPY --chmod=0555.");
@@ -123,12 +189,20 @@ pub fn diagnose_exit(code: i64, oom: bool, engine_error: &str, log: &str, execut
         return "The server could not bind its port.".into();
     }
     if code == 0 {
+        if let Some(base) = exit.inherited_from {
+            return format!(
+                "The final stage sets no CMD or ENTRYPOINT, so it inherits the command of its base image {base}: `{exe}`, which exits at once. Start the server in the final stage: {form} [\"/path/to/server\"], with the path your COPY gives it."
+            );
+        }
+        if exit.placeholder {
+            return "The image ships the placeholder `fn main() {}`, not the server: COPY keeps src/main.rs's modification time, older than the placeholder build's, so the second `cargo build` saw nothing to rebuild. Add `touch src/main.rs &&` before the second cargo build (or delete the placeholder's fingerprint, target/*/release/.fingerprint/server-*).".into();
+        }
         return format!("{exe} exited successfully right away: the image must run the server, which keeps running.");
     }
     if code == NOT_STARTED {
-        return format!("The engine could not start {exe}: the message above says why.");
+        return format!("The engine could not start {exe}: its message above says why.");
     }
-    format!("{exe} exited with code {code}: its log above says why.")
+    format!("{exe} exited with code {code}: its log below says why.")
 }
 
 /// The exit code `diagnose_exit` is given for a container the engine could not start:
@@ -143,31 +217,44 @@ mod tests {
     #[test]
     fn build_failures_get_a_specific_fix() {
         assert!(
-            diagnose_build("#3 ERROR: failed to solve: file with no instructions")
+            diagnose_build("#3 ERROR: failed to solve: file with no instructions", "")
                 .unwrap()
                 .contains("no instructions yet")
         );
         assert!(
-            diagnose_build("dockerfile parse error line 2: unknown instruction: FORM")
+            diagnose_build("dockerfile parse error line 2: unknown instruction: FORM", "")
                 .unwrap()
                 .contains("`FORM` is not")
         );
         let pull =
             "#3 [internal] load metadata for docker.io/library/rust:latest\n#3 ERROR: failed to do request: Head ...";
-        assert!(diagnose_build(pull).unwrap().contains("could not fetch docker.io/library/rust:latest"));
+        assert!(diagnose_build(pull, "").unwrap().contains("could not fetch docker.io/library/rust:latest"));
         let second = "#3 [internal] load metadata for docker.io/library/rust:1.95\n#4 [internal] load metadata for docker.io/library/debian:latest\n#4 ERROR: failed to do request: Head ...\n";
         assert!(
-            diagnose_build(second).unwrap().contains("could not fetch docker.io/library/debian:latest"),
+            diagnose_build(second, "").unwrap().contains("could not fetch docker.io/library/debian:latest"),
             "{:?}",
-            diagnose_build(second)
+            diagnose_build(second, "")
         );
         assert!(
-            diagnose_build("failed to compute cache key: \"/srcs\": not found")
+            diagnose_build("failed to compute cache key: \"/srcs\": not found", "")
                 .unwrap()
                 .contains("not in the build context")
         );
-        assert!(diagnose_build("#9 4.21 error[E0425]: cannot find value").unwrap().contains("compiler rejected"));
-        assert_eq!(diagnose_build("#5 RUN false\nERROR: exit code: 1"), None);
+        assert!(diagnose_build("#9 4.21 error[E0425]: cannot find value", "").unwrap().contains("compiler rejected"));
+        assert_eq!(diagnose_build("#5 RUN false\nERROR: exit code: 1", ""), None);
+        let no_stage =
+            "#4 [internal] load metadata for docker.io/library/builder:latest\n#4 ERROR: failed to do request\n";
+        let df =
+            "FROM rust:1.95-slim-bookworm\nRUN cargo build\nFROM scratch\nCOPY --from=builder /app/server /server\n";
+        let fix = diagnose_build(no_stage, df).unwrap();
+        assert!(fix.contains("No stage is named `builder`") && fix.contains("AS builder"), "{fix}");
+        assert!(
+            diagnose_build(no_stage, &df.replace("slim-bookworm", "slim-bookworm AS builder"))
+                .unwrap()
+                .contains("could not fetch")
+        );
+        let proc_macro = "#9 12.0 error: cannot produce proc-macro for `tokio-macros v2.6.0` as the target `x86_64-unknown-linux-gnu` does not support these crate types\n";
+        assert!(diagnose_build(proc_macro, "").unwrap().contains("--target"));
         assert_eq!(build_error("#8 ERROR: \"/src\" not found: not found\n------\n"), "\"/src\" not found: not found");
     }
 
@@ -200,23 +287,34 @@ mod tests {
 
     #[test]
     fn exits_are_diagnosed() {
+        let exit =
+            |code, engine_error, log, executable| Exit { code, engine_error, log, executable, ..Exit::default() };
         let not_executable = "exec: \"/server\": permission denied: unknown";
-        assert!(diagnose_exit(NOT_STARTED, false, not_executable, "", Some("/server")).contains("COPY --chmod=0555"));
+        assert!(diagnose_exit(&exit(NOT_STARTED, not_executable, "", Some("/server"))).contains("COPY --chmod=0555"));
         let missing = "exec: \"/server\": stat /server: no such file or directory: unknown";
-        assert!(diagnose_exit(NOT_STARTED, false, missing, "", Some("/server")).contains("not in the final image"));
-        assert_eq!(diagnose_exit(2, false, "", "sh: 1: Cannot fork\n", Some("/bin/sh")), PROCESS_LIMIT_HINT);
+        assert!(diagnose_exit(&exit(NOT_STARTED, missing, "", Some("/server"))).contains("not in the final image"));
+        assert_eq!(diagnose_exit(&exit(2, "", "sh: 1: Cannot fork\n", Some("/bin/sh"))), PROCESS_LIMIT_HINT);
+        let no_user = exit(127, "unable to find user app: no matching entries in passwd file", "", None);
+        assert!(diagnose_exit(&no_user).contains("USER 10001:10001"));
+        let no_shell = exit(127, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None);
         assert!(
-            diagnose_exit(127, false, "unable to find user app: no matching entries in passwd file", "", None)
-                .contains("USER 10001:10001")
+            diagnose_exit(&no_shell).contains("no shell") && diagnose_exit(&no_shell).contains("CMD [\"/server\"]")
         );
+        let with_entrypoint = Exit { entrypoint: true, ..no_shell };
+        assert!(diagnose_exit(&with_entrypoint).contains("ENTRYPOINT [\"/server\"]"), "the form the image uses");
+        let gone = exit(1, "exec /server: no such file or directory", "", Some("/server"));
+        assert!(diagnose_exit(&gone).contains("dynamically linked"));
+        let absent = Exit { present: Some(false), ..gone };
+        let text = diagnose_exit(&absent);
+        assert!(text.contains("/server is not in the final image") && !text.contains("dynamically"), "{text}");
+        assert!(diagnose_exit(&exit(0, "", "", Some("/bin/true"))).contains("exited successfully"));
+        let inherited = Exit { inherited_from: Some("debian:bookworm-slim"), ..exit(0, "", "", Some("bash")) };
+        let text = diagnose_exit(&inherited);
+        assert!(text.contains("sets no CMD or ENTRYPOINT") && text.contains("debian:bookworm-slim: `bash`"), "{text}");
+        let placeholder = Exit { placeholder: true, ..exit(0, "", "", Some("/server")) };
         assert!(
-            diagnose_exit(127, false, "exec: \"/bin/sh\": stat /bin/sh: no such file or directory", "", None)
-                .contains("no shell")
+            diagnose_exit(&placeholder).contains("placeholder")
+                && diagnose_exit(&placeholder).contains("touch src/main.rs")
         );
-        assert!(
-            diagnose_exit(1, false, "exec /server: no such file or directory", "", Some("/server"))
-                .contains("dynamically linked")
-        );
-        assert!(diagnose_exit(0, false, "", "", Some("/bin/true")).contains("exited successfully"));
     }
 }

@@ -184,6 +184,13 @@ impl Dockerfile {
     }
 }
 
+/// Whether the Dockerfile falls into the placeholder trap: it builds a placeholder
+/// `fn main() {}` to cache the dependencies, then builds the real source without making
+/// it newer (`touch`), so cargo may see nothing to rebuild and keep the placeholder.
+pub fn placeholder_trap(text: &str) -> bool {
+    text.contains("fn main") && text.matches("cargo build").count() >= 2 && !text.contains("touch ")
+}
+
 fn is_remote(source: &str) -> bool {
     ["http://", "https://", "git@", "git://"].iter().any(|p| source.starts_with(p))
 }
@@ -304,6 +311,14 @@ mod tests {
             d.stages[0].steps,
             [Step::Copy { add: false, from: Some("b".into()), sources: vec!["/a".into()], line: 5 }]
         );
+    }
+
+    #[test]
+    fn the_placeholder_trap_is_a_second_build_without_touch() {
+        let trap = "RUN echo \"fn main() {}\" > src/main.rs && cargo build\nCOPY src src\nRUN cargo build\n";
+        assert!(placeholder_trap(trap));
+        assert!(!placeholder_trap(&trap.replace("RUN cargo build", "RUN touch src/main.rs && cargo build")));
+        assert!(!placeholder_trap("COPY . .\nRUN cargo build\n"));
     }
 
     #[test]

@@ -22,10 +22,16 @@ pub struct LayerReport {
     pub bytes: u64,
 }
 
+/// An instruction of the Dockerfile: its line and its text.
+type Instruction = (usize, String);
+
 /// The instructions that make the final image: the final stage's, after those of the
-/// earlier stages it starts from; and the image at the root of that chain.
-fn final_chain(dockerfile: &str) -> (Vec<(usize, String)>, Option<(usize, String)>) {
-    let mut stages: Vec<((usize, String), Option<String>, Vec<(usize, String)>)> = Vec::new();
+/// earlier stages it starts from; and the image at the root of that chain (the FROM's line
+/// and image).
+fn final_chain(dockerfile: &str) -> (Vec<Instruction>, Option<Instruction>) {
+    // Each stage: its FROM (line, image), its name, its instructions.
+    type Stage = (Instruction, Option<String>, Vec<Instruction>);
+    let mut stages: Vec<Stage> = Vec::new();
     for (line, text) in logical_lines(dockerfile) {
         let words: Vec<&str> = text.split_whitespace().collect();
         if words.first().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
@@ -45,7 +51,8 @@ fn final_chain(dockerfile: &str) -> (Vec<(usize, String)>, Option<(usize, String
     loop {
         let ((line, image), _, instructions) = &stages[index];
         chain.splice(0..0, instructions.iter().cloned());
-        let parent = stages[..index].iter().rposition(|(_, name, _)| name.as_deref() == Some(&image.to_ascii_lowercase()));
+        let parent =
+            stages[..index].iter().rposition(|(_, name, _)| name.as_deref() == Some(&image.to_ascii_lowercase()));
         match parent {
             Some(p) => index = p,
             None => return (chain, Some((*line, image.clone()))),
@@ -94,14 +101,25 @@ pub fn attribute(history: &[Layer], dockerfile: &str, base_layers: usize) -> Vec
     out
 }
 
+/// Whether the final stage (or an earlier stage it starts from) sets CMD or ENTRYPOINT:
+/// if not, the image runs its base image's command.
+pub fn sets_command(dockerfile: &str) -> bool {
+    final_chain(dockerfile).0.iter().any(|(_, text)| matches!(keyword(text).as_str(), "CMD" | "ENTRYPOINT"))
+}
+
 /// The base image the final stage's chain starts from, when it is an image (not scratch).
 pub fn base_image(dockerfile: &str) -> Option<String> {
     final_chain(dockerfile).1.map(|(_, image)| image).filter(|i| !i.eq_ignore_ascii_case("scratch"))
 }
 
-/// Bytes by folder (the first three parts of each path) in every layer of a `docker save`
-/// stream: for each layer, its total and its folders, largest first.
-pub fn folders_by_layer(save: &mut dyn Read) -> anyhow::Result<Vec<(u64, Vec<(String, u64)>)>> {
+/// A layer's total bytes, and its folders with theirs, largest first.
+pub type LayerFolders = (u64, Vec<(String, u64)>);
+
+/// The folders that hold a layer's bytes, in every layer of a `docker save` stream: for
+/// each layer, its total and the sub-folders of the deepest folder that still holds most
+/// of it (a COPY of target/ shows `/target/release/deps`, `/target/release/build`, …),
+/// largest first.
+pub fn folders_by_layer(save: &mut dyn Read) -> anyhow::Result<Vec<LayerFolders>> {
     let mut layers = Vec::new();
     let mut archive = tar::Archive::new(save);
     for entry in archive.entries()? {
@@ -111,31 +129,60 @@ pub fn folders_by_layer(save: &mut dyn Read) -> anyhow::Result<Vec<(u64, Vec<(St
         if !(name.ends_with("layer.tar") || name.starts_with("blobs/")) {
             continue;
         }
-        let mut folders: BTreeMap<String, u64> = BTreeMap::new();
+        // Bytes below every folder, to a depth that is enough to tell them apart.
+        let mut below: BTreeMap<String, u64> = BTreeMap::new();
         let mut total = 0;
         let mut inner = tar::Archive::new(entry);
         let Ok(files) = inner.entries() else { continue };
         for file in files {
             let Ok(file) = file else { break };
+            if !file.header().entry_type().is_file() {
+                continue;
+            }
             let size = file.header().size().unwrap_or(0);
             let path = file.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-            let folder: Vec<&str> = path.trim_start_matches("./").split('/').filter(|p| !p.is_empty()).collect();
-            let folder = folder[..folder.len().saturating_sub(1).min(3)].join("/");
-            *folders.entry(format!("/{folder}")).or_default() += size;
+            let parts: Vec<&str> = path.trim_start_matches("./").split('/').filter(|p| !p.is_empty()).collect();
+            for depth in 1..parts.len().min(9) {
+                *below.entry(format!("/{}", parts[..depth].join("/"))).or_default() += size;
+            }
             total += size;
         }
         if total > 0 {
-            let mut folders: Vec<(String, u64)> = folders.into_iter().collect();
-            folders.sort_by_key(|(_, bytes)| std::cmp::Reverse(*bytes));
-            layers.push((total, folders));
+            layers.push((total, split(&below, total)));
         }
     }
     Ok(layers)
 }
 
+/// Descends from the root while one folder holds at least 90% of the bytes, then lists
+/// that folder's sub-folders, largest first.
+fn split(below: &BTreeMap<String, u64>, total: u64) -> Vec<(String, u64)> {
+    let children = |of: &str| -> Vec<(String, u64)> {
+        let mut kids: Vec<(String, u64)> = below
+            .iter()
+            .filter(|(p, _)| p.strip_prefix(of).and_then(|r| r.strip_prefix('/')).is_some_and(|r| !r.contains('/')))
+            .map(|(p, b)| (p.clone(), *b))
+            .collect();
+        kids.sort_by_key(|(_, b)| std::cmp::Reverse(*b));
+        kids
+    };
+    let mut node = String::new();
+    let mut bytes = total;
+    loop {
+        let kids = children(&node);
+        match kids.first() {
+            Some((top, b)) if *b * 10 >= bytes * 9 && !children(top).is_empty() => {
+                node = top.clone();
+                bytes = *b;
+            }
+            _ => return kids,
+        }
+    }
+}
+
 /// `line 14 \`COPY …\` adds 104.0 MB: /target/release/deps 61.0 MB, …`: the largest layer
 /// the Dockerfile itself made, with its largest folders when known.
-pub fn largest_text(layers: &[LayerReport], folders: &[(u64, Vec<(String, u64)>)]) -> Option<String> {
+pub fn largest_text(layers: &[LayerReport], folders: &[LayerFolders]) -> Option<String> {
     let largest = layers.iter().filter(|l| !l.instruction.starts_with("FROM ")).max_by_key(|l| l.bytes)?;
     let at = largest.line.map(|l| format!("line {l} ")).unwrap_or_default();
     let mut text = format!("{at}`{}` adds {}", largest.instruction, ByteSize(largest.bytes));
@@ -180,12 +227,15 @@ mod tests {
             ]
         );
         assert_eq!(base_image(STEP_5).as_deref(), Some("debian:bookworm-slim"));
+        assert!(sets_command(STEP_5));
+        assert!(!sets_command("FROM rust:1 AS b\nCMD [\"x\"]\nFROM debian:bookworm-slim\nCOPY --from=b /x /x\n"));
     }
 
     #[test]
     fn a_stage_built_on_an_earlier_stage_takes_its_instructions_along() {
         let df = "FROM debian:bookworm-slim AS base\nRUN apt-get update\nFROM base\nCOPY x /x\n";
-        let history = [layer("COPY x /x # buildkit", 10), layer("RUN /bin/sh -c apt-get update # buildkit", 20), layer("", 70)];
+        let history =
+            [layer("COPY x /x # buildkit", 10), layer("RUN /bin/sh -c apt-get update # buildkit", 20), layer("", 70)];
         let layers = attribute(&history, df, 1);
         let lines: Vec<_> = layers.iter().map(|l| (l.line, l.bytes)).collect();
         assert_eq!(lines, [(Some(1), 70), (Some(2), 20), (Some(4), 10)]);
@@ -197,11 +247,18 @@ mod tests {
     fn the_largest_layer_is_named_with_its_folders() {
         let layers = [
             LayerReport { instruction: "FROM debian:bookworm-slim".into(), line: Some(1), bytes: 74_000_000 },
-            LayerReport { instruction: "COPY --from=builder /app/target /target".into(), line: Some(14), bytes: 104_000_000 },
+            LayerReport {
+                instruction: "COPY --from=builder /app/target /target".into(),
+                line: Some(14),
+                bytes: 104_000_000,
+            },
         ];
         let folders = [
             (1_000, vec![("/x".to_string(), 1_000)]),
-            (103_900_000, vec![("/target/release/deps".to_string(), 61_000_000), ("/target/release/build".into(), 30_000_000)]),
+            (
+                103_900_000,
+                vec![("/target/release/deps".to_string(), 61_000_000), ("/target/release/build".into(), 30_000_000)],
+            ),
         ];
         assert_eq!(
             largest_text(&layers, &folders).unwrap(),
@@ -212,7 +269,9 @@ mod tests {
     #[test]
     fn a_save_stream_is_summed_by_folder() {
         let mut layer = tar::Builder::new(Vec::new());
-        for (path, size) in [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)] {
+        for (path, size) in
+            [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)]
+        {
             let mut header = tar::Header::new_gnu();
             header.set_size(size as u64);
             header.set_cksum();

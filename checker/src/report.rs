@@ -72,6 +72,9 @@ pub struct ImageReport {
     pub first_response_ms: Option<u64>,
     pub context_bytes: u64,
     pub context_files: usize,
+    /// The final image's layers, oldest first, each with the Dockerfile instruction and
+    /// line that made it; the base image's layers together as its `FROM`.
+    pub layers: Vec<crate::layers::LayerReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,6 +93,50 @@ pub struct Report {
     pub image: ImageReport,
     pub build_log: Option<String>,
     pub book: String,
+}
+
+/// A space that does not break a line (textwrap breaks at ASCII spaces only).
+const GLUE: char = '\u{a0}';
+
+/// `text` with the spaces inside each `backquoted` part, "quoted" string and [JSON array]
+/// glued, so that wrapping never splits them; a part longer than a line stays whole.
+fn glued(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = chars.clone();
+    let mut i = 0;
+    while i < chars.len() {
+        let close = match chars[i] {
+            '`' => '`',
+            '"' => '"',
+            '[' => ']',
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        match chars[i + 1..].iter().take(120).position(|&c| c == close) {
+            Some(end) => {
+                for c in &mut out[i + 1..i + 1 + end] {
+                    if *c == ' ' {
+                        *c = GLUE;
+                    }
+                }
+                i += end + 2;
+            }
+            None => i += 1,
+        }
+    }
+    // A number and its unit stay together too: `92.5 MB`, `3 s`.
+    for i in 1..chars.len().saturating_sub(1) {
+        let unit: String = chars[i + 1..].iter().take_while(|c| c.is_ascii_alphabetic()).collect();
+        if chars[i] == ' '
+            && chars[i - 1].is_ascii_digit()
+            && matches!(unit.as_str(), "B" | "kB" | "MB" | "GB" | "s" | "ms")
+        {
+            out[i] = GLUE;
+        }
+    }
+    out.into_iter().collect()
 }
 
 impl Report {
@@ -127,14 +174,15 @@ impl Report {
             };
             let pad = " ".repeat(id_width - c.id.len());
             let indent = " ".repeat(id_width + 6);
-            // Wrap at spaces only: paths and flags stay whole.
+            // Wrap at spaces only, never inside a path, a `quoted` part or a JSON array.
             let wrap = |first: &str, rest: &str, text: &str| {
                 let options = textwrap::Options::new(width.max(indent.len() + 30))
                     .initial_indent(first)
                     .subsequent_indent(rest)
                     .break_words(false)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
                     .word_splitter(textwrap::WordSplitter::NoHyphenation);
-                textwrap::fill(text, options)
+                textwrap::fill(&glued(text), options).replace(GLUE, " ")
             };
             match c.status {
                 Status::Pass => {
@@ -278,6 +326,28 @@ mod tests {
             assert!(console::measure_text_width(line) <= 60, "{line:?} in\n{narrow}");
         }
         assert!(narrow.contains("seen: seen for"), "{narrow}");
+    }
+
+    #[test]
+    fn wrapping_never_splits_a_path_a_quoted_part_or_a_json_array() {
+        console::set_colors_enabled(false);
+        let mut r = report(vec![result("exec-entrypoint", Status::Fail)]);
+        r.checks[0].hint = "Replace the old CMD with `ENTRYPOINT [\"/server\", \"--port\", \"3030\"]` and copy the toolchain from /usr/local/cargo/bin/cargo nowhere: CMD [\"/bin/sh\", \"-c\", \"x\"] is shell form.".into();
+        for width in 60..90 {
+            let text = r.to_human(width);
+            for whole in [
+                "`ENTRYPOINT [\"/server\", \"--port\", \"3030\"]`",
+                "/usr/local/cargo/bin/cargo",
+                "[\"/bin/sh\", \"-c\", \"x\"]",
+            ] {
+                let flat = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+                assert!(flat.contains(whole), "width {width}: `{whole}` was split in\n{text}");
+                assert!(
+                    text.lines().any(|l| l.contains(whole)),
+                    "width {width}: `{whole}` is not on one line in\n{text}"
+                );
+            }
+        }
     }
 
     #[test]

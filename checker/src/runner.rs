@@ -95,6 +95,8 @@ pub struct Facts {
     /// The image's binary, when the static-binary check found it dynamically linked: it
     /// explains a container that fails with "no such file" although the file is there.
     pub dynamic_binary: Option<String>,
+    /// The final image's layers by instruction (empty when it was not built).
+    pub layers: Vec<crate::layers::LayerReport>,
 }
 
 /// Checks one build context against a step's checks. An `Err` means the checks could
@@ -183,6 +185,7 @@ pub fn run_on(engine: &SharedEngine, target: &Target<'_>, options: &Options) -> 
             first_response_ms: facts.first_response.map(|d| d.as_millis() as u64),
             context_bytes: staged.report.bytes,
             context_files: staged.report.files,
+            layers: facts.layers,
         },
         build_log: (!facts.build_log_path.is_empty()).then_some(facts.build_log_path),
         book: target.manifest.book_link(&target.step.book),

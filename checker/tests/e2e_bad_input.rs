@@ -27,9 +27,14 @@ fn context(step: &str, fixture: Option<&str>) -> tempfile::TempDir {
 
 /// Replaces `from` by `to` in the copied server source; the original must contain it.
 fn patch_source(dir: &Path, from: &str, to: &str) {
-    let path = dir.join("src/main.rs");
+    patch(dir, "src/main.rs", from, to);
+}
+
+/// Replaces `from` by `to` in the copied `file`; the original must contain it.
+fn patch(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
     let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "the server source no longer contains `{from}`: update this test");
+    assert!(text.contains(from), "{file} no longer contains `{from}`: update this test");
     fs::write(path, text.replace(from, to)).unwrap();
 }
 
@@ -78,6 +83,129 @@ fn a_server_bound_to_127_0_0_1() {
             && responds["hint"].as_str().unwrap().contains("0.0.0.0")
     );
     assert!(responds["details"].as_str().unwrap().contains("listening on 127.0.0.1:3030"), "shows the server's log");
+    // The container's own sockets say exactly what is wrong.
+    let message = responds["message"].as_str().unwrap();
+    assert!(message.contains("it listens on 127.0.0.1:3030 only, which a published port cannot reach"), "{message}");
+    assert!(responds["hint"].as_str().unwrap().contains("Bind the server to 0.0.0.0:3030"), "{}", text(responds));
+}
+
+#[test]
+fn a_server_on_another_port_is_named_with_it() {
+    require_docker();
+    let dir = context("step-6", None);
+    patch_source(dir.path(), "\"0.0.0.0:3030\"", "\"0.0.0.0:8080\"");
+    let report = check_context("step-6", dir.path());
+    let message = check(&report, "responds-on-port")["message"].as_str().unwrap().to_string();
+    assert!(message.contains("it listens on 0.0.0.0:8080, not on 3030"), "{message}");
+}
+
+#[test]
+fn a_server_on_every_ipv6_address_passes() {
+    require_docker();
+    let dir = context("step-6", None);
+    patch_source(dir.path(), "\"0.0.0.0:3030\"", "\"[::]:3030\"");
+    let (code, report) = run_json(&["step-6", "--context", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "[::]:3030 also accepts IPv4 connections:\n{report:#}");
+}
+
+#[test]
+fn a_container_that_listens_on_nothing_says_so() {
+    require_docker();
+    let dir = context("step-1", Some("never-answers"));
+    let report = check_context("step-1", dir.path());
+    let message = check(&report, "responds-on-port")["message"].as_str().unwrap().to_string();
+    assert!(message.contains("the server listens on no TCP port"), "{message}");
+}
+
+#[test]
+fn a_shell_as_pid_1_is_named() {
+    require_docker();
+    let dir = context("step-8", None);
+    patch(dir.path(), "Dockerfile", "FROM scratch", "FROM debian:bookworm-slim");
+    patch(dir.path(), "Dockerfile", "ENTRYPOINT [\"/server\"]", "ENTRYPOINT /server && echo stopped");
+    let report = check_context("step-8", dir.path());
+    let stop = check(&report, "graceful-stop")["message"].as_str().unwrap().to_string();
+    assert!(
+        stop.contains("PID 1 is `/bin/sh -c /server && echo stopped`, a shell; the server (`/server`) is its child"),
+        "{stop}"
+    );
+    let entry = check(&report, "exec-entrypoint")["message"].as_str().unwrap().to_string();
+    assert!(entry.contains("PID 1 is `/bin/sh -c /server && echo stopped`, a shell"), "{entry}");
+}
+
+#[test]
+fn an_image_over_its_limit_names_the_instruction_and_the_folders() {
+    require_docker();
+    // The whole target/ folder instead of the binary alone.
+    let dir = context("step-5", None);
+    patch(
+        dir.path(),
+        "Dockerfile",
+        "COPY --from=builder /app/server /usr/local/bin/server",
+        "COPY --from=builder /app/target /target\nCOPY --from=builder /app/server /usr/local/bin/server",
+    );
+    let report = check_context("step-5", dir.path());
+    let size = check(&report, "image-size");
+    assert_eq!(size["status"], "fail", "{size:#}");
+    let hint = size["hint"].as_str().unwrap();
+    assert!(hint.contains("`COPY --from=builder /app/target /target` adds"), "{hint}");
+    assert!(hint.contains("/target/") && hint.contains(" MB"), "names the largest folders: {hint}");
+    assert!(size["details"].as_str().unwrap().contains("FROM debian:bookworm-slim"), "{size:#}");
+    let layers = report["image"]["layers"].as_array().unwrap();
+    assert!(layers.iter().any(|l| l["instruction"] == "COPY --from=builder /app/target /target" && l["line"].is_u64()));
+}
+
+#[test]
+fn a_copied_toolchain_is_named_as_what_makes_the_image_big() {
+    require_docker();
+    let dir = context("step-5", None);
+    patch(
+        dir.path(),
+        "Dockerfile",
+        "COPY --from=builder /app/server /usr/local/bin/server",
+        "COPY --from=builder /usr/local/rustup /usr/local/rustup\nCOPY --from=builder /app/server /usr/local/bin/server",
+    );
+    let report = check_context("step-5", dir.path());
+    let hint = check(&report, "image-size")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("`COPY --from=builder /usr/local/rustup /usr/local/rustup` adds"), "{hint}");
+    assert!(hint.contains("/usr/local/rustup/toolchains"), "{hint}");
+}
+
+#[test]
+fn the_shipped_placeholder_is_named() {
+    require_docker();
+    let dir = context("step-3", None);
+    // No `touch`: cargo keeps the placeholder. The nonce keeps an earlier run's cache away.
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    patch(dir.path(), "Dockerfile", "RUN touch src/main.rs && cargo build", "RUN cargo build");
+    patch(dir.path(), "Dockerfile", "echo \"fn main() {}\"", &format!("echo \"fn main() {{}} // {nonce}\""));
+    let report = check_context("step-3", dir.path());
+    let responds = check(&report, "responds-on-port");
+    assert!(responds["message"].as_str().unwrap().contains("exited with code 0"), "{}", text(responds));
+    let hint = responds["hint"].as_str().unwrap();
+    assert!(hint.contains("ships the placeholder") && hint.contains("touch src/main.rs"), "{hint}");
+}
+
+#[test]
+fn a_final_stage_without_a_command_is_told_where_its_command_comes_from() {
+    require_docker();
+    let dir = context("step-5", None);
+    patch(dir.path(), "Dockerfile", "CMD [\"/usr/local/bin/server\"]", "");
+    let report = check_context("step-5", dir.path());
+    let hint = check(&report, "responds-on-port")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("sets no CMD or ENTRYPOINT") && hint.contains("debian:bookworm-slim: `bash`"), "{hint}");
+    let elf = check(&report, "static-binary")["message"].as_str().unwrap().to_string();
+    assert!(elf.contains("runs debian:bookworm-slim's `bash`, not the server"), "{elf}");
+}
+
+#[test]
+fn a_missing_stage_name_is_named() {
+    require_docker();
+    let dir = context("step-5", None);
+    patch(dir.path(), "Dockerfile", "FROM rust:1.95-slim-bookworm AS builder", "FROM rust:1.95-slim-bookworm");
+    let report = check_context("step-5", dir.path());
+    let hint = check(&report, "image-builds")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("No stage is named `builder`"), "{hint}");
 }
 
 #[test]
@@ -135,6 +263,7 @@ fn a_dynamically_linked_binary_in_scratch() {
         msg.contains("/server is dynamically linked") && msg.contains("libc.so.6") && msg.contains("ld-linux"),
         "{msg}"
     );
+    assert!(msg.contains("libc.so.6 (not in the image)") && msg.contains(".so.2 (not in the image)"), "{msg}");
     let responds = check(&report, "responds-on-port");
     assert_eq!(responds["status"], "fail");
     assert!(responds["hint"].as_str().unwrap().contains("dynamically linked"), "{}", text(responds));

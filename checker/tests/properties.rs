@@ -110,13 +110,14 @@ proptest! {
             let _ = buildkit::build_error(&log);
             let _ = buildkit::build_error_line(&log, &dockerfile);
             let _ = buildkit::running_step_line(&log, &dockerfile);
-            let _ = diagnosis::diagnose_build(&log);
+            let _ = diagnosis::diagnose_build(&log, &dockerfile);
             let _ = buildkit::telling_lines(&log, 12);
             let _ = buildkit::compiled(&log);
             let _ = rebuild::dependency_cache("src/main.rs", &log, 1.0, "");
             let _ = diagnosis::forks_refused(&log);
             let _ = diagnosis::engine_reason(&log);
-            let _ = diagnosis::diagnose_exit(3, false, &log, &log, Some("/server"));
+            let exit = diagnosis::Exit { code: 3, engine_error: &log, log: &log, executable: Some("/server"), ..Default::default() };
+            let _ = diagnosis::diagnose_exit(&exit);
         });
     }
 

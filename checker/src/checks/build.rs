@@ -50,7 +50,7 @@ fn build(run: &mut Run<'_, '_>) -> Result<Outcome> {
         let failed = Outcome::fail(format!("docker build failed: {}", buildkit::build_error(&outcome.log)))
             .line(buildkit::build_error_line(&outcome.log, &run.dockerfile_text))
             .details(format!("{}\n(full log: {log_path})", buildkit::telling_lines(&outcome.log, 12)));
-        match diagnosis::diagnose_build(&outcome.log) {
+        match diagnosis::diagnose_build(&outcome.log, &run.dockerfile_text) {
             Some(hint) => failed.hint(hint),
             None => failed,
         }

@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+use crate::buildkit;
 use crate::checks::image::{executable, is_shell};
 use crate::cleanup;
-use crate::diagnosis::{self, NOT_STARTED, PROCESS_LIMIT_HINT};
+use crate::diagnosis::{self, Exit, NOT_STARTED, PROCESS_LIMIT_HINT};
 use crate::engine::{ImageConfig, RunLimits};
+use crate::layers;
 use crate::outcome::{Outcome, tail};
 use crate::report::Status;
 use crate::runner::Run;
@@ -83,8 +85,10 @@ pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<(
     // Last: it ends the container. One SIGTERM, judged against each check's own limit.
     if let Some(longest) = stop.iter().map(|(_, within)| *within).max() {
         let took = run.engine.stop_within(&name, longest);
+        // Still running: who is PID 1, and is the server its child?
+        let tree = matches!(took, Ok(None)).then(|| processes(run, &name)).flatten();
         for (id, within) in &stop {
-            run.set(id, stopped(&took, *within, &config));
+            run.set(id, stopped(&took, *within, &config, tree.as_ref()));
         }
     }
     cleanup::remove_container(run.engine, &name);
@@ -153,7 +157,7 @@ fn probe(
                     if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
                 ))
                 .hint(hint)
-                .details(format!("container log (last lines):\n{}", tail(&log, 15))),
+                .details(log_details(&log)),
                 None,
             );
         }
@@ -161,9 +165,13 @@ fn probe(
         std::thread::sleep(Duration::from_millis(25));
     }
     let log = run.engine.logs_tail(name, 15);
-    let listens_locally = log.contains("127.0.0.1") || log.contains("localhost");
     let pid_limit = run.target.manifest.limits.pids;
     let remote = diagnosis::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
+    let sockets = peek(run, name, &["cat", "/proc/net/tcp", "/proc/net/tcp6"]).map(|t| listening(&t));
+    let mut seen = format!(
+        "nothing answered {path} on container port {port} within {} s although the container kept running",
+        timeout.as_secs()
+    );
     // A fork bomb hovers near the limit, and its shells complain when fork fails.
     let hint = if diagnosis::forks_refused(&log) || run.engine.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
         PROCESS_LIMIT_HINT.to_string()
@@ -171,31 +179,141 @@ fn probe(
         format!(
             "DOCKER_HOST points at the engine on {host}: the checker publishes the container's port on that machine's 127.0.0.1, which this machine cannot reach. Run the checker on the machine the engine runs on (a docker:dind service does not work)."
         )
-    } else if listens_locally {
-        "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:3030.".to_string()
+    } else if let Some(sockets) = &sockets {
+        let (text, hint) = sockets_text(sockets, port);
+        seen.push_str(&format!(": {text}"));
+        hint
+    } else if log.contains("127.0.0.1") || log.contains("localhost") {
+        format!(
+            "The server's log shows 127.0.0.1/localhost: inside a container that address is reachable only from the container itself. Bind to 0.0.0.0:{port}."
+        )
     } else {
-        "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:3030.".to_string()
+        format!(
+            "The container kept running but nothing answered on its port: the server most likely listens on 127.0.0.1 (unreachable from outside the container) or on another port. Bind to 0.0.0.0:{port}."
+        )
     };
+    if sockets.is_none() {
+        seen.push_str(&format!(" (last error: {last_error})"));
+    }
+    (Outcome::fail(seen).hint(hint).details(log_details(&log)), None)
+}
+
+/// The container's last lines; nothing when it printed none.
+fn log_details(log: &str) -> String {
+    if log.trim().is_empty() { String::new() } else { format!("container log (last lines):\n{}", tail(log, 15)) }
+}
+
+/// An image already on the engine that can run `cat` and `sh` beside the container (a
+/// scratch image cannot): one the Dockerfile builds from, or the workshop's Debian.
+fn helper_image(run: &Run<'_, '_>) -> Option<String> {
+    let named = buildkit::logical_lines(&run.dockerfile_text).into_iter().filter_map(|(_, text)| {
+        let mut words = text.split_whitespace();
+        words.next().filter(|w| w.eq_ignore_ascii_case("FROM"))?;
+        words.find(|w| !w.starts_with("--")).map(str::to_string)
+    });
+    let candidates: Vec<String> = named.chain(["debian:bookworm-slim".to_string()]).collect();
+    candidates.into_iter().rev().find(|image| !image.eq_ignore_ascii_case("scratch") && run.engine.has_image(image))
+}
+
+/// Runs `argv` in a helper container that shares the container's network and processes.
+fn peek(run: &Run<'_, '_>, container: &str, argv: &[&str]) -> Option<String> {
+    let image = helper_image(run)?;
+    run.engine.peek(container, &image, &run.names.run, argv).ok()
+}
+
+/// The listening TCP sockets in `/proc/net/tcp` and `tcp6` text, as (address, port).
+pub fn listening(proc_net: &str) -> Vec<(String, u16)> {
+    let mut found: Vec<(String, u16)> = proc_net
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state) = (fields.get(1)?, fields.get(3)?);
+            if *state != "0A" {
+                return None;
+            }
+            let (addr, port) = local.split_once(':')?;
+            let port = u16::from_str_radix(port, 16).ok()?;
+            let bytes: Vec<u8> =
+                (0..addr.len() / 2).filter_map(|i| u8::from_str_radix(addr.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+            // The kernel prints each 32-bit word in host order (little-endian here).
+            let words: Vec<u8> = bytes.chunks(4).flat_map(|w| w.iter().rev().copied()).collect();
+            let address = match words.len() {
+                4 => std::net::Ipv4Addr::new(words[0], words[1], words[2], words[3]).to_string(),
+                16 => format!("[{}]", std::net::Ipv6Addr::from(<[u8; 16]>::try_from(words.as_slice()).ok()?)),
+                _ => return None,
+            };
+            Some((address, port))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// What the listening sockets say about a port nothing answered on, and the fix.
+pub fn sockets_text(sockets: &[(String, u16)], port: u16) -> (String, String) {
+    let all = |a: &str| a == "0.0.0.0" || a == "[::]";
+    let list = |s: &[&(String, u16)]| s.iter().map(|(a, p)| format!("{a}:{p}")).collect::<Vec<_>>().join(", ");
+    let on_port: Vec<&(String, u16)> = sockets.iter().filter(|(_, p)| *p == port).collect();
+    let elsewhere: Vec<&(String, u16)> = sockets.iter().filter(|(_, p)| *p != port).collect();
+    let bind = format!("Bind the server to 0.0.0.0:{port} (all addresses), the address a published port reaches.");
+    if sockets.is_empty() {
+        return (
+            "the server listens on no TCP port".into(),
+            format!(
+                "Nothing in the container listens: the server never bound a socket (its log below may say why). {bind}"
+            ),
+        );
+    }
+    if on_port.is_empty() {
+        return (format!("it listens on {}, not on {port}", list(&elsewhere)), bind);
+    }
+    if !on_port.iter().any(|(a, _)| all(a)) {
+        return (
+            format!("it listens on {} only, which a published port cannot reach", list(&on_port)),
+            format!("An address like 127.0.0.1 is reachable only from inside the container. {bind}"),
+        );
+    }
     (
-        Outcome::fail(format!(
-            "nothing answered {path} on container port {port} within {} s although the container kept running (last error: {last_error})",
-            timeout.as_secs()
-        ))
-        .hint(hint)
-        .details(format!("container log (last lines):\n{}", tail(&log, 15))),
-        None,
+        format!("it listens on {}, yet the request got no answer", list(&on_port)),
+        "The server accepts connections but does not answer in time: make sure it is the workshop's server, unchanged."
+            .into(),
     )
 }
 
-/// Why the container did not start or stopped, sharpened by what the files phase saw.
+/// Why the container did not start or stopped, sharpened by what the files phase saw, by
+/// the image itself (is the program there?) and by the Dockerfile (where does the command
+/// come from? does it ship a placeholder?).
 fn diagnose(run: &Run<'_, '_>, code: i64, oom: bool, engine_error: &str, log: &str, config: &ImageConfig) -> String {
     let missing = format!("{engine_error}\n{log}").contains("no such file");
-    match &run.facts.dynamic_binary {
-        Some(path) if missing => format!(
+    if let Some(path) = &run.facts.dynamic_binary
+        && missing
+    {
+        return format!(
             "{path} is dynamically linked and this image has no loader (ld-linux) or C library for it, so starting it fails with \"no such file\" although the file is there. Link it statically (step 4) or use a final stage that has glibc."
-        ),
-        _ => diagnosis::diagnose_exit(code, oom, engine_error, log, executable(config).as_deref()),
+        );
     }
+    let exe = executable(config);
+    let dockerfile = &run.dockerfile_text;
+    // A created or stopped container's files can still be read.
+    let present = match &exe {
+        Some(path) if missing && path.starts_with('/') => {
+            Some(run.engine.read_file(&run.names.container, path).is_ok())
+        }
+        _ => None,
+    };
+    let inherited = (!layers::sets_command(dockerfile)).then(|| layers::base_image(dockerfile)).flatten();
+    diagnosis::diagnose_exit(&Exit {
+        code,
+        oom,
+        engine_error,
+        log,
+        executable: exe.as_deref(),
+        present,
+        inherited_from: inherited.as_deref(),
+        entrypoint: config.entrypoint.as_ref().is_some_and(|e| !e.is_empty()),
+        placeholder: crate::dockerfile::placeholder_trap(dockerfile),
+    })
 }
 
 fn wrong_status(code: u16, path: &str) -> Outcome {
@@ -215,16 +333,42 @@ pub fn process_uid(uids: &Result<Vec<(u32, String)>>) -> Outcome {
     }
 }
 
+/// PID 1's command line and its children's, read beside the running container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processes {
+    pub pid1: String,
+    pub children: Vec<String>,
+}
+
+fn processes(run: &Run<'_, '_>, container: &str) -> Option<Processes> {
+    let script = "tr '\\000' ' ' < /proc/1/cmdline; echo; for c in $(cat /proc/1/task/1/children); do tr '\\000' ' ' < /proc/$c/cmdline; echo; done";
+    let out = peek(run, container, &["sh", "-c", script])?;
+    let mut lines = out.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string);
+    Some(Processes { pid1: lines.next()?, children: lines.collect() })
+}
+
 /// The graceful-stop verdict: how long after SIGTERM the container exited (`None`: it
 /// still ran when the checker stopped waiting), against this check's limit `within`.
-pub fn stopped(took: &Result<Option<Duration>>, within: Duration, config: &ImageConfig) -> Outcome {
+/// `tree` is what ran then, when the checker could read it.
+pub fn stopped(
+    took: &Result<Option<Duration>>,
+    within: Duration,
+    config: &ImageConfig,
+    tree: Option<&Processes>,
+) -> Outcome {
     match took {
         Ok(Some(took)) if *took <= within => Outcome::pass(format!("exited {:.2} s after SIGTERM", took.as_secs_f64())),
         Ok(_) => {
-            let cause = if shell_is_pid_1(config) {
-                "a shell is PID 1 and does not pass SIGTERM on"
-            } else {
-                "the process ignored SIGTERM (PID 1 gets no default signal handling)"
+            let cause = match tree {
+                Some(t) if t.pid1.split_whitespace().next().is_some_and(is_shell) => {
+                    let child = t.children.first().map(|c| format!(" (`{c}`)")).unwrap_or_default();
+                    format!("PID 1 is `{}`, a shell; the server{child} is its child and never receives SIGTERM", t.pid1)
+                }
+                Some(t) => {
+                    format!("PID 1 is `{}`, which ignored SIGTERM (PID 1 gets no default signal handling)", t.pid1)
+                }
+                None if shell_is_pid_1(config) => "a shell is PID 1 and does not pass SIGTERM on".to_string(),
+                None => "the process ignored SIGTERM (PID 1 gets no default signal handling)".to_string(),
             };
             Outcome::fail(format!("still running {} s after SIGTERM: {cause}", within.as_secs()))
         }
@@ -253,26 +397,64 @@ mod tests {
         let never: Result<Option<Duration>> = Ok(None);
         let within = Duration::from_secs(3);
         let shell_cmd = config(None, Some(&["/bin/sh", "-c", "/server"]));
-        assert!(stopped(&never, within, &shell_cmd).message.contains("a shell is PID 1"));
+        assert!(stopped(&never, within, &shell_cmd, None).message.contains("a shell is PID 1"));
         let shell_entry = config(Some(&["/bin/bash", "-c", "/server"]), None);
-        assert!(stopped(&never, within, &shell_entry).message.contains("a shell is PID 1"));
+        assert!(stopped(&never, within, &shell_entry, None).message.contains("a shell is PID 1"));
         for program in ["/app/publish", "/usr/bin/fresh", "/server"] {
             let c = config(Some(&[program]), Some(&["--flag"]));
-            assert!(stopped(&never, within, &c).message.contains("ignored SIGTERM"), "{program}");
+            assert!(stopped(&never, within, &c, None).message.contains("ignored SIGTERM"), "{program}");
         }
         // An exec-form ENTRYPOINT with a shell-form-looking CMD: the ENTRYPOINT is PID 1.
         let c = config(Some(&["/server"]), Some(&["/bin/sh", "-c", "x"]));
-        assert!(stopped(&never, within, &c).message.contains("ignored SIGTERM"));
+        assert!(stopped(&never, within, &c, None).message.contains("ignored SIGTERM"));
     }
 
     #[test]
     fn each_stop_check_is_judged_against_its_own_limit() {
         let took: Result<Option<Duration>> = Ok(Some(Duration::from_millis(2500)));
         let c = config(Some(&["/server"]), None);
-        assert_eq!(stopped(&took, Duration::from_secs(3), &c).status, Status::Pass);
-        let strict = stopped(&took, Duration::from_secs(1), &c);
+        assert_eq!(stopped(&took, Duration::from_secs(3), &c, None).status, Status::Pass);
+        let strict = stopped(&took, Duration::from_secs(1), &c, None);
         assert_eq!(strict.status, Status::Fail);
         assert!(strict.message.contains("still running 1 s after SIGTERM"), "{}", strict.message);
+    }
+
+    #[test]
+    fn pid_1_is_named_from_what_ran() {
+        let never: Result<Option<Duration>> = Ok(None);
+        let c = config(None, None);
+        let tree = Processes { pid1: "/bin/sh -c /server && echo stopped".into(), children: vec!["/server".into()] };
+        let o = stopped(&never, Duration::from_secs(3), &c, Some(&tree));
+        assert_eq!(
+            o.message,
+            "still running 3 s after SIGTERM: PID 1 is `/bin/sh -c /server && echo stopped`, a shell; the server (`/server`) is its child and never receives SIGTERM"
+        );
+        let server = Processes { pid1: "/server --deaf".into(), children: vec![] };
+        assert!(
+            stopped(&never, Duration::from_secs(3), &c, Some(&server))
+                .message
+                .contains("PID 1 is `/server --deaf`, which ignored")
+        );
+    }
+
+    #[test]
+    fn listening_sockets_are_read_and_explained() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:0BD6 00000000:0000 0A 00000000:00000000 00:00000000 00000000 10001 0 1 1\n   1: 00000000:1F90 00000000:0000 0A 0 0 0 0 0 0\n   2: 0100007F:0BD6 0100007F:9C40 01 0 0 0 0 0 0\n";
+        let tcp6 = "  sl  local_address\n   0: 00000000000000000000000000000000:0BD6 00000000000000000000000000000000:0000 0A 0 0\n   1: 00000000000000000000000001000000:1F91 00000000000000000000000000000000:0000 0A 0 0\n";
+        let found = listening(&format!("{tcp}{tcp6}"));
+        assert_eq!(
+            found,
+            [("0.0.0.0".to_string(), 8080), ("127.0.0.1".into(), 3030), ("[::1]".into(), 8081), ("[::]".into(), 3030)]
+        );
+        let local = [("127.0.0.1".to_string(), 3030)];
+        assert_eq!(
+            sockets_text(&local, 3030).0,
+            "it listens on 127.0.0.1:3030 only, which a published port cannot reach"
+        );
+        let other = [("0.0.0.0".to_string(), 8080)];
+        assert_eq!(sockets_text(&other, 3030).0, "it listens on 0.0.0.0:8080, not on 3030");
+        assert_eq!(sockets_text(&[], 3030).0, "the server listens on no TCP port");
+        assert!(sockets_text(&local, 3030).1.contains("Bind the server to 0.0.0.0:3030"));
     }
 
     #[test]

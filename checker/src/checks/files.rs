@@ -7,6 +7,7 @@ use crate::checks::image::{executable, search_path};
 use crate::cleanup;
 use crate::elf::{self, Linkage};
 use crate::engine::ImageConfig;
+use crate::layers;
 use crate::outcome::Outcome;
 use crate::runner::Run;
 
@@ -59,6 +60,15 @@ fn examine_binary(run: &Run<'_, '_>, container: &str, config: &ImageConfig) -> (
     let Some(exe) = executable(config) else {
         return (Outcome::fail("the image has neither ENTRYPOINT nor CMD: there is no binary to examine"), None);
     };
+    // The command came with the base image: examining it would judge the base's program.
+    if !layers::sets_command(&run.dockerfile_text) {
+        let base = layers::base_image(&run.dockerfile_text).unwrap_or_else(|| "its base image".into());
+        let outcome = Outcome::fail(format!(
+            "the final stage sets no CMD or ENTRYPOINT, so the image runs {base}'s `{exe}`, not the server"
+        ))
+        .hint("Start the server in the final stage with an exec-form CMD (or ENTRYPOINT) naming the path your COPY gives the binary, e.g. CMD [\"/usr/local/bin/server\"].");
+        return (outcome, None);
+    }
     let candidates: Vec<String> = if exe.starts_with('/') {
         vec![exe.clone()]
     } else {
@@ -69,7 +79,18 @@ fn examine_binary(run: &Run<'_, '_>, container: &str, config: &ImageConfig) -> (
         match run.engine.read_file(container, path) {
             Ok(bytes) => {
                 return match elf::linkage(&bytes) {
-                    Ok(l) => (static_binary(path, &l), (!l.is_static()).then(|| path.clone())),
+                    Ok(l) => {
+                        // Is what it needs in the image? A name is looked up where glibc keeps it.
+                        let present = |name: &str| {
+                            let paths: Vec<String> = if name.starts_with('/') {
+                                vec![name.to_string()]
+                            } else {
+                                library_dirs(l.machine).iter().map(|d| format!("{d}/{name}")).collect()
+                            };
+                            Some(paths.iter().any(|p| run.engine.read_file(container, p).is_ok()))
+                        };
+                        (static_binary(path, &l, &present), (!l.is_static()).then(|| path.clone()))
+                    }
                     Err(e) => (Outcome::fail(format!("{path} is {e}")), None),
                 };
             }
@@ -81,18 +102,35 @@ fn examine_binary(run: &Run<'_, '_>, container: &str, config: &ImageConfig) -> (
     (outcome, None)
 }
 
-pub fn static_binary(path: &str, linkage: &Linkage) -> Outcome {
+/// The static-binary verdict. `present` says, for the loader and each library the binary
+/// needs, whether the final image has it (when the checker looked).
+pub fn static_binary(path: &str, linkage: &Linkage, present: &dyn Fn(&str) -> Option<bool>) -> Outcome {
     if linkage.is_static() {
         return Outcome::pass(format!("{path}: static {} executable", linkage.machine));
     }
+    let mark = |name: &str| match present(name) {
+        Some(true) => format!("{name} (in the image)"),
+        Some(false) => format!("{name} (not in the image)"),
+        None => name.to_string(),
+    };
     let mut needs = Vec::new();
     if let Some(i) = &linkage.interpreter {
-        needs.push(format!("the loader {i}"));
+        needs.push(format!("the loader {}", mark(i)));
     }
     if !linkage.needed.is_empty() {
-        needs.push(linkage.needed.join(", "));
+        needs.push(linkage.needed.iter().map(|l| mark(l)).collect::<Vec<_>>().join(", "));
     }
     Outcome::fail(format!("{path} is dynamically linked: it needs {}", needs.join(" and ")))
+}
+
+/// Where a glibc system keeps the libraries of a `machine` (as `elf` names it).
+fn library_dirs(machine: &str) -> Vec<String> {
+    let triple = match machine {
+        "aarch64" => "aarch64-linux-gnu",
+        "arm" => "arm-linux-gnueabihf",
+        _ => "x86_64-linux-gnu",
+    };
+    ["/lib", "/usr/lib", "/lib64", "/usr/lib64"].iter().flat_map(|d| [format!("{d}/{triple}"), d.to_string()]).collect()
 }
 
 /// Files of the image that match one of `patterns` (globs over paths without the leading

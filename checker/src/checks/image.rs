@@ -4,6 +4,7 @@
 use anyhow::{Context as _, Result};
 
 use crate::engine::ImageConfig;
+use crate::layers::{self, LayerReport};
 use crate::manifest::ByteSize;
 use crate::outcome::Outcome;
 use crate::runner::Run;
@@ -28,10 +29,23 @@ pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<(
             "the build succeeded but the engine has no image {image}: if `docker buildx ls` marks a docker-container builder as the one in use, switch to the engine's own with `docker buildx use default`"
         )
     })?;
-    let size = run.engine.history(&image)?.iter().map(|l| l.size).sum();
+    let history = run.engine.history(&image)?;
+    let size = history.iter().map(|l| l.size).sum();
+    let base = layers::base_image(&run.dockerfile_text);
+    let base_layers = base.as_deref().and_then(|b| run.engine.history(b).ok()).map_or(0, |h| h.len());
+    let breakdown = layers::attribute(&history, &run.dockerfile_text, base_layers);
     let limit = run.target.step.size_limit;
     for (id, check) in checks {
         let outcome = match check {
+            Check::Size if size > limit.0 => {
+                // Only on failure: where the bytes are takes a `docker save` of the image.
+                let mut folders = Vec::new();
+                let _ = run.engine.save(&image, &mut |tar| {
+                    folders = layers::folders_by_layer(tar)?;
+                    Ok(())
+                });
+                too_big(size, limit, &breakdown, &folders)
+            }
             Check::Size => image_size(size, limit),
             Check::UserNotRoot => user_not_root(&info.config),
             Check::Exposes(port) => exposes(&info.config, port),
@@ -41,7 +55,33 @@ pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<(
     }
     run.facts.info = Some(info);
     run.facts.size = Some(size);
+    run.facts.layers = breakdown;
     Ok(())
+}
+
+/// An image over its limit: which instructions put the bytes there, the largest first.
+fn too_big(size: u64, limit: ByteSize, breakdown: &[LayerReport], folders: &[layers::LayerFolders]) -> Outcome {
+    let mut largest: Vec<&LayerReport> = breakdown.iter().filter(|l| l.bytes > 0).collect();
+    largest.sort_by_key(|l| std::cmp::Reverse(l.bytes));
+    let rows: Vec<String> = largest
+        .iter()
+        .take(5)
+        .map(|l| {
+            format!(
+                "{:>9}  {}{}",
+                ByteSize(l.bytes).to_string(),
+                l.line.map(|n| format!("line {n}: ")).unwrap_or_default(),
+                l.instruction
+            )
+        })
+        .collect();
+    let outcome = image_size(size, limit).details(format!("the image's layers, largest first:\n{}", rows.join("\n")));
+    match layers::largest_text(breakdown, folders) {
+        Some(text) => outcome.hint(format!(
+            "{text}. Copy only what the server needs into the final stage (the binary: `COPY --from=builder /app/server /server`), and start it from a small base."
+        )),
+        None => outcome,
+    }
 }
 
 pub fn image_size(size: u64, limit: ByteSize) -> Outcome {
@@ -85,8 +125,7 @@ pub fn exec_entrypoint(config: &ImageConfig) -> Outcome {
             Outcome::fail(format!("the image has no ENTRYPOINT{cmd}"))
         }
         Some([sh, c, rest @ ..]) if is_shell(sh) && c == "-c" => Outcome::fail(format!(
-            "the ENTRYPOINT is in shell form: {} runs `{}` as a child of a shell",
-            sh,
+            "the ENTRYPOINT is in shell form: PID 1 is `{sh} -c {}`, a shell, which runs the server as its child (unless it replaces itself with it) and does not pass SIGTERM on",
             rest.join(" ")
         ))
         .hint(

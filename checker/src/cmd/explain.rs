@@ -97,7 +97,11 @@ fn link_target(manifest: &Manifest, page: &Path, href: &str) -> String {
         {
             return format!("checker explain {id}");
         }
-        if let Some(step) = manifest.steps.iter().find(|s| s.book.strip_suffix(".html").map(|b| format!("{b}.md")) == Some(text.clone())) {
+        if let Some(step) = manifest
+            .steps
+            .iter()
+            .find(|s| s.book.strip_suffix(".html").map(|b| format!("{b}.md")) == Some(text.clone()))
+        {
             return format!("checker explain {}", step.id);
         }
     }
@@ -209,7 +213,10 @@ mod tests {
         assert_eq!(link_target(&m, page, "../step-3.md"), "checker explain step-3");
         assert_eq!(link_target(&m, page, "../going-further.md"), "http://localhost:3000/going-further.html");
         assert_eq!(link_target(&m, page, "../setup.md#docker"), "http://localhost:3000/setup.html#docker");
-        assert_eq!(link_target(&m, page, "#why-it-matters"), "http://localhost:3000/checks/dependency-cache.html#why-it-matters");
+        assert_eq!(
+            link_target(&m, page, "#why-it-matters"),
+            "http://localhost:3000/checks/dependency-cache.html#why-it-matters"
+        );
         assert_eq!(link_target(&m, page, "https://docs.docker.com/x"), "https://docs.docker.com/x");
         assert_eq!(link_target(&m, Path::new("step-3.md"), "checks/image-size.md"), "checker explain image-size");
     }

@@ -56,7 +56,8 @@ fn render(manifest: &Manifest, state: &state::State, fancy: bool, columns: usize
         .enumerate()
         .filter_map(|(i, s)| measured(manifest, state, &s.id).map(|(size, limit)| (i, size, limit)))
         .collect();
-    let labels: Vec<String> = sizes.iter().map(|&(_, size, limit)| format!("{} / {}", short(size), short(limit))).collect();
+    let labels: Vec<String> =
+        sizes.iter().map(|&(_, size, limit)| format!("{} / {}", short(size), short(limit))).collect();
     let label_width = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     // id, title, status ("✓ passed"), the bar, its label and "  ← next", with their gaps.
     let fixed = id_width + 1 + title_width + 2 + 8 + 2 + 1 + label_width + 8;

@@ -69,9 +69,13 @@ pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Resu
     let mut out = format!("checker reset {} — {}\n", step.id, step.title);
     for o in &outcomes {
         match (o.status, &o.backup) {
-            ("restored", Some(backup)) => out.push_str(&format!("  kept your {} as {backup}\n  restored {} from git (HEAD)\n", o.file, o.file)),
+            ("restored", Some(backup)) => {
+                out.push_str(&format!("  kept your {} as {backup}\n  restored {} from git (HEAD)\n", o.file, o.file))
+            }
             ("restored", None) => out.push_str(&format!("  restored {} from git (HEAD): it was missing\n", o.file)),
-            ("unchanged", _) => out.push_str(&format!("  {} already is the version in git (HEAD): left as it is\n", o.file)),
+            ("unchanged", _) => {
+                out.push_str(&format!("  {} already is the version in git (HEAD): left as it is\n", o.file))
+            }
             _ => out.push_str(&format!("  {} is not in git (HEAD): left as it is\n", o.file)),
         }
     }
