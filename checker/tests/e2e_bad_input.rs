@@ -194,8 +194,20 @@ fn a_final_stage_without_a_command_is_told_where_its_command_comes_from() {
     let report = check_context("step-5", dir.path());
     let hint = check(&report, "responds-on-port")["hint"].as_str().unwrap().to_string();
     assert!(hint.contains("sets no CMD or ENTRYPOINT") && hint.contains("debian:bookworm-slim: `bash`"), "{hint}");
+    assert!(check(&report, "responds-on-port").get("details").is_none(), "bash printed nothing: no empty log is shown");
     let elf = check(&report, "static-binary")["message"].as_str().unwrap().to_string();
     assert!(elf.contains("runs debian:bookworm-slim's `bash`, not the server"), "{elf}");
+}
+
+#[test]
+fn a_wrong_cmd_path_is_told_apart_from_a_dynamic_binary() {
+    require_docker();
+    let dir = context("step-2", None);
+    patch(dir.path(), "Dockerfile", "CMD [\"/app/target/release/server\"]", "CMD [\"/app/target/release/srever\"]");
+    let report = check_context("step-2", dir.path());
+    let hint = check(&report, "responds-on-port")["hint"].as_str().unwrap().to_string();
+    assert!(hint.contains("/app/target/release/srever is not in the final image"), "{hint}");
+    assert!(!hint.contains("dynamically"), "no step-4 advice in step 2: {hint}");
 }
 
 #[test]
