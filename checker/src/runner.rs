@@ -449,8 +449,11 @@ mod tests {
             bail!("the fake engine saves nothing")
         }
         fn peek(&self, container: &str, image: &str, _run: &str, argv: &[&str]) -> Result<String> {
-            self.log(format!("peek {container} {image} {argv:?}"));
-            bail!("the fake engine runs no helper")
+            self.log(format!("peek {container} {image}"));
+            match argv.last() {
+                Some(script) if script.contains("walk 1") => Ok("10001 /server --port 3030\n".into()),
+                _ => bail!("the fake engine runs no other helper"),
+            }
         }
         fn create(&self, _image: &str, name: &str, _run: &str) -> Result<String> {
             self.log(format!("create {name}"));
@@ -482,8 +485,9 @@ mod tests {
             Some(1)
         }
         fn process_uids(&self, container: &str) -> Result<Vec<(u32, String)>> {
+            // Like an engine whose host has no `ps`: `docker top` fails there.
             self.log(format!("top {container}"));
-            Ok(vec![(10001, "server".into())])
+            bail!("exec: \"ps\": executable file not found in $PATH")
         }
         fn stop_within(&self, container: &str, _limit: Duration) -> Result<Option<Duration>> {
             self.log(format!("stop {container}"));
@@ -576,7 +580,7 @@ mod tests {
             assert_eq!(result(&report, id).status, Status::Pass, "{id}: {:?}", result(&report, id));
         }
         assert_eq!(result(&report, "no-cargo").status, Status::Fail, "the fake image holds cargo");
-        let order = ["build", "inspect", "size", "create", "list", "run", "port", "top", "stop"];
+        let order = ["build", "inspect", "size", "create", "list", "run", "port", "peek", "stop"];
         let mut positions: Vec<usize> = order.iter().map(|c| fake.first(c)).collect();
         positions.push(fake.calls().iter().position(|c| c.starts_with("build") && c.ends_with("-rebuild")).unwrap());
         assert!(positions.windows(2).all(|w| w[0] <= w[1]), "{order:?} at {positions:?} in {:?}", fake.calls());
@@ -589,6 +593,9 @@ mod tests {
             assert!(calls.contains(&format!("rmi {tag}")), "image {tag} removed: {calls:?}");
         }
         assert_eq!(report.image.size_bytes, Some(1_900_000));
+        // The processes are read beside the container: the host's missing `ps` is no error.
+        assert_eq!(result(&report, "not-root").message, "/server --port 3030 runs as uid 10001");
+        assert!(!calls.iter().any(|c| c.starts_with("top")), "{calls:?}");
     }
 
     #[test]
@@ -632,7 +639,7 @@ mod tests {
             assert_eq!(result(&report, id).blocked_by.as_deref(), Some("answers"), "{id}");
         }
         assert_eq!(result(&report, "cache").status, Status::Pass, "the rebuild needs no running container");
-        assert!(!fake.calls().iter().any(|c| c.starts_with("top") || c.starts_with("stop")));
+        assert!(!fake.calls().iter().any(|c| c.starts_with("peek") || c.starts_with("stop")));
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<(
         return Ok(());
     }
     if !uid.is_empty() {
-        let uids = run.engine.process_uids(&name);
+        let uids = process_uids(run, &name);
         for id in &uid {
             run.set(id, process_uid(&uids));
         }
@@ -330,6 +330,26 @@ pub fn process_uid(uids: &Result<Vec<(u32, String)>>) -> Outcome {
             None => Outcome::pass(format!("{} runs as uid {}", list[0].1, list[0].0)),
         },
         Err(e) => Outcome::error(format!("cannot list the container's processes: {e}")),
+    }
+}
+
+/// The effective uid and command line of every process of the container (PID 1 and its
+/// descendants), read beside it: no program of the engine's host is needed (`docker top`
+/// runs `ps` there, which a VM or a minimal host may lack), except as the fallback when no
+/// helper image is at hand.
+fn process_uids(run: &Run<'_, '_>, container: &str) -> Result<Vec<(u32, String)>> {
+    let script = "walk() { for p in \"$@\"; do [ -r /proc/$p/status ] || continue; \
+        printf '%s %s\\n' \"$(sed -n 's/^Uid:[[:space:]]*[0-9]*[[:space:]]*\\([0-9]*\\).*/\\1/p' /proc/$p/status)\" \"$(tr '\\000' ' ' < /proc/$p/cmdline)\"; \
+        walk $(cat /proc/$p/task/*/children 2>/dev/null); done; }; walk 1";
+    match peek(run, container, &["sh", "-c", script]) {
+        Some(out) => Ok(out
+            .lines()
+            .filter_map(|l| {
+                let (uid, cmd) = l.trim().split_once(' ')?;
+                Some((uid.parse().ok()?, cmd.trim().to_string()))
+            })
+            .collect()),
+        None => run.engine.process_uids(container),
     }
 }
 
