@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
     name = "checker",
     version,
     about = "Builds, runs and checks a step of the multi-stage Dockerfile workshop",
-    override_usage = "checker [OPTIONS] <STEP>\n       checker list\n       checker hint <STEP>\n       checker reset <STEP>\n       checker explain <CHECK>\n       checker grade [--steps 1-8] [--jobs N] [--ci] [--format FORMAT[=PATH]]...\n       checker dev check",
-    after_help = "Examples:\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps, your last results and image sizes\n  checker hint step-5         a hint for step 5\n  checker reset step-5        put back step 5's starting files (yours kept as .bak-*)\n  checker explain image-size  a check's page of the book, offline\n  checker grade --steps 1-5 -j 2 --format junit=report.xml\n                              grade a repository (for instructors)\n  checker dev check           check the workshop's own content (for its authors)\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)\n  PAGER             the pager of `explain` in a terminal (default: less)\n  NO_COLOR          no colours, and plain characters in the bars of `list`\n  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY  where `grade` writes the classroom and github formats"
+    override_usage = "checker [OPTIONS] <STEP>\n       checker doctor\n       checker list\n       checker hint <STEP>\n       checker reset <STEP>\n       checker explain <CHECK>\n       checker grade [--steps 1-8] [--jobs N] [--ci] [--format FORMAT[=PATH]]...\n       checker dev check",
+    after_help = "Examples:\n  checker doctor              is this machine ready? (paste it into a bug report)\n  checker step-5              check your steps/step-5\n  checker step-5 --solution   check the reference solution\n  checker list                the steps, your last results and image sizes\n  checker hint step-5         a hint for step 5\n  checker reset step-5        put back step 5's starting files (yours kept as .bak-*)\n  checker explain image-size  a check's page of the book, offline\n  checker grade --steps 1-5 -j 2 --format junit=report.xml\n                              grade a repository (for instructors)\n  checker dev check           check the workshop's own content (for its authors)\n\nEnvironment:\n  CHECKER_DOCKER    the docker client to use (default: docker from PATH)\n  CHECKER_WORKSHOP  the workshop's root folder (default: found from the current folder upward)\n  PAGER             the pager of `explain` in a terminal (default: less)\n  NO_COLOR          no colours, and plain characters in the bars of `list`\n  GITHUB_OUTPUT, GITHUB_STEP_SUMMARY  where `grade` writes the classroom and github formats"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -97,6 +97,15 @@ pub struct CheckArgs {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Check that this machine can run the workshop: run it first, paste it into bug reports.
+    ///
+    /// The docker client and engine, BuildKit, the image store, rootless or not, the CPU
+    /// architecture, free disk, a remote engine, each base image, a real port-publish round
+    /// trip on 127.0.0.1, the workshop. Each line is ok, warn or fail, and every problem
+    /// comes with its fix; it never pulls, and works outside a workshop too. Exit 0 when
+    /// nothing fails, 1 otherwise. `--format json` prints
+    /// {"ok": bool, "checks": [{"name", "status", "detail", "fix"}]}.
+    Doctor,
     /// List the steps, your last result of each, and its image size against the step's limit.
     ///
     /// Each step you have checked gets a bar on a log scale with a mark at the step's size

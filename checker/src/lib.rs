@@ -10,6 +10,7 @@ pub mod diagnosis;
 pub mod docker;
 pub mod dockerfile;
 pub mod dockerignore;
+pub mod doctor;
 pub mod elf;
 pub mod engine;
 pub mod explain;

@@ -102,6 +102,10 @@ fn find_root(explicit: Option<&Path>) -> Result<PathBuf> {
 }
 
 fn run(cli: &Cli) -> Result<u8> {
+    // The doctor works outside a workshop too: it reports a missing one as a line of its own.
+    if let Some(Command::Doctor) = &cli.command {
+        return Ok(cmd::doctor::run(find_root(cli.workshop.as_deref()), cli.single_format()?));
+    }
     if let Some(Command::Grade(args)) = &cli.command {
         // Under --ci the repository's workshop.toml is not read, and a student who deleted
         // it must not stop the grading: the repository is then --workshop or this folder.
@@ -129,6 +133,7 @@ fn run(cli: &Cli) -> Result<u8> {
         Some(Command::Explain { id }) => cmd::explain::run(&root, &manifest, id, format),
         Some(Command::Dev(dev)) => cmd::dev::run(dev, &root, &manifest, format),
         Some(Command::Grade(_)) => unreachable!("graded above"),
+        Some(Command::Doctor) => unreachable!("examined above"),
         None => {
             sweep_leftovers();
             cmd::check::run(cli, format, &root, &manifest, &state_path)

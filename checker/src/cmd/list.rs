@@ -157,8 +157,9 @@ fn bar(scale: &Scale, size: u64, limit: u64, fancy: bool) -> String {
     let cells = scale.cells;
     let mark = (scale.eighths(limit) / 8).min(cells - 1);
     let fill = scale.eighths(size).max(1);
-    // Plain bars round to whole cells, and show at least one.
-    let fill = if fancy { fill } else { ((fill + 4) / 8).max(1) * 8 };
+    // Plain bars show whole cells, at least one; rounding down keeps a bar that stops short
+    // of its limit from touching the mark.
+    let fill = if fancy { fill } else { (fill / 8).max(1) * 8 };
     let mut out = String::new();
     for cell in 0..cells {
         let here = fill.saturating_sub(cell * 8).min(8);
@@ -253,7 +254,7 @@ mod tests {
         assert_eq!(scale.eighths(3), 38);
         let fancy = console::strip_ansi_codes(&bar(&scale, 3, 10, true)).into_owned();
         assert_eq!(fancy, "████▊····│");
-        assert_eq!(bar(&scale, 3, 10, false), "#####....|", "plain bars round to whole cells");
+        assert_eq!(bar(&scale, 3, 10, false), "####.....|", "plain bars show the whole cells");
         assert_eq!(bar(&scale, 1, 10, false), "#........|", "and show at least one");
     }
 

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod dev;
+pub mod doctor;
 pub mod explain;
 pub mod grade;
 pub mod hint;

@@ -30,7 +30,7 @@ struct Outcome {
 pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Result<u8> {
     let step = manifest.step(name)?;
     // Read every original first: a failure then changes nothing.
-    let originals = originals(root, step)?;
+    let originals = originals(root, manifest, step)?;
     let stamp = utc_stamp(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
     let mut outcomes = Vec::new();
     for (file, original) in FILES.iter().zip(originals) {
@@ -73,9 +73,7 @@ pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Resu
                 out.push_str(&format!("  kept your {} as {backup}\n  restored {} from git (HEAD)\n", o.file, o.file))
             }
             ("restored", None) => out.push_str(&format!("  restored {} from git (HEAD): it was missing\n", o.file)),
-            ("unchanged", _) => {
-                out.push_str(&format!("  {} already is the version in git (HEAD): left as it is\n", o.file))
-            }
+            ("unchanged", _) => out.push_str(&format!("  {} already matches git (HEAD): left as it is\n", o.file)),
             _ => out.push_str(&format!("  {} is not in git (HEAD): left as it is\n", o.file)),
         }
     }
@@ -91,15 +89,26 @@ pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Resu
 /// The original of each of [`FILES`] in the step's folder at git's HEAD, as `git
 /// checkout` would write it (`cat-file --filters` applies the line-ending and other
 /// checkout filters); `None` for a file HEAD does not have. The Dockerfile must be there.
-fn originals(root: &Path, step: &Step) -> Result<Vec<Option<Vec<u8>>>> {
+fn originals(root: &Path, manifest: &Manifest, step: &Step) -> Result<Vec<Option<Vec<u8>>>> {
     let git = |args: &[&str]| Command::new("git").arg("-C").arg(root).args(args).output();
+    let previous = manifest.steps.iter().position(|s| s.id == step.id).and_then(|i| i.checked_sub(1));
+    let start_over = match previous.map(|i| &manifest.steps[i]) {
+        Some(prev) => format!(
+            "or start again from {}/Dockerfile, the previous step's solution, which is where {} starts \
+             (its chapter, `checker explain {}`, says what to add)",
+            prev.solution, step.id, step.id
+        ),
+        None => format!(
+            "or start again from an empty Dockerfile (its chapter, `checker explain {}`, says what to write)",
+            step.id
+        ),
+    };
     let way_back = |why: &str| {
         format!(
-            "cannot reset {}: {why}, so the checker has no original of {}/Dockerfile. \
-             Your files were left as they are. To start over, get {}/Dockerfile (and .dockerignore) \
-             again from the workshop's repository (`git clone` it to have `checker reset`), \
-             or start from the previous step's solution and this step's TODO block",
-            step.id, step.dir, step.dir
+            "cannot reset {}: {why}, so the checker has no original of {}/Dockerfile, and your files were left \
+             as they are. Get the file back from the workshop's repository (in a `git clone` of it, \
+             `checker reset` works), {start_over}",
+            step.id, step.dir
         )
     };
     let inside = match git(&["rev-parse", "--is-inside-work-tree"]) {
