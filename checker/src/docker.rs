@@ -116,11 +116,11 @@ impl Docker {
             anyhow!("interrupted: `{}` was not started", self.name())
         } else if e.kind() == std::io::ErrorKind::NotFound {
             anyhow!(
-                "cannot run `{}`: no such program. Install Docker (https://docs.docker.com/get-docker/) or point {DOCKER_ENV} at your docker client; run `checker doctor` for details",
+                "cannot run `{}`: no such program. Install Docker (https://docs.docker.com/get-docker/) or point {DOCKER_ENV} at your docker client; run `checker doctor` for details (the book's Troubleshooting page explains each case)",
                 self.name()
             )
         } else {
-            anyhow!("cannot run `{}`: {e}; run `checker doctor` for details", self.name())
+            anyhow!("cannot run `{}`: {e}; run `checker doctor` for details (the book's Troubleshooting page explains each case)", self.name())
         }
     }
 
@@ -162,7 +162,7 @@ impl Engine for Docker {
         let stderr = String::from_utf8_lossy(&out.stderr);
         let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no answer");
         bail!(
-            "the Docker engine does not answer ({last}). Start it (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd &` on Linux) and try again; `{} info` must work first; run `checker doctor` for details",
+            "the Docker engine does not answer ({last}). Start it (Docker Desktop, or `sudo systemctl start docker` / `sudo dockerd &` on Linux) and try again; `{} info` must work first; run `checker doctor` for details (the book's Troubleshooting page explains each case)",
             self.name()
         )
     }
