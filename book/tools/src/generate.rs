@@ -83,7 +83,8 @@ fn sizes(manifest: &Manifest, bench: &Results, files: &mut Files) -> Result<()> 
         let measured = bench.step(&step.id)?;
         let n = step_number(step);
         bars.push(Bar {
-            label: format!("Step {n} · {}", step.concept),
+            name: format!("Step {n}"),
+            concept: step.concept.clone(),
             bytes: measured.size_bytes,
             limit: step.size_limit.0,
         });
@@ -106,7 +107,7 @@ fn sizes(manifest: &Manifest, bench: &Results, files: &mut Files) -> Result<()> 
         first.bytes as f64 / last.bytes as f64,
         measured_on(bench)
     );
-    files.insert("sizes.svg".into(), chart::svg("The image of each step's reference solution", &bars));
+    files.insert("sizes.svg".into(), chart::svg("Image size of each step's solution", &bars));
     files.insert("sizes.md".into(), table);
     Ok(())
 }

@@ -40,8 +40,9 @@ impl Mistakes {
     }
 }
 
-/// The width the reports are recorded at: what fits a book's code block.
-const COLUMNS: &str = "88";
+/// The width the reports are recorded at: what fits a book's code block (80 characters
+/// fill its 750 px column).
+const COLUMNS: usize = 80;
 
 pub fn record_all(root: &Path) -> Result<()> {
     let manifest = Manifest::load(&root.join("workshop.toml"))?;
@@ -77,7 +78,7 @@ pub fn record_all(root: &Path) -> Result<()> {
 /// Runs the checker as a learner would; a report is expected (exit 0 or 1).
 fn run(checker: &Path, root: &Path, args: &[&str]) -> Result<String> {
     eprintln!("recording: checker {}", args.join(" "));
-    let out = Command::new(checker).args(args).current_dir(root).env("COLUMNS", COLUMNS).output()?;
+    let out = Command::new(checker).args(args).current_dir(root).env("COLUMNS", COLUMNS.to_string()).output()?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     match out.status.code() {
         Some(0 | 1) => Ok(stdout),
@@ -116,6 +117,8 @@ fn stage(root: &Path, step: &Step, mistake: &Mistake) -> Result<Staged> {
 fn save(root: &Path, name: &str, text: &str) -> Result<()> {
     let path = root.join(crate::GENERATED).join(name);
     std::fs::create_dir_all(path.parent().expect("a recorded file has a folder"))?;
+    // The checker wraps its explanations but not the log excerpts and paths it quotes.
+    let text = crate::lines::fit(text, COLUMNS);
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     eprintln!("  wrote {}", path.strip_prefix(root)?.display());
     Ok(())
