@@ -120,7 +120,10 @@ impl Docker {
                 self.name()
             )
         } else {
-            anyhow!("cannot run `{}`: {e}; run `checker doctor` for details (the book's Troubleshooting page explains each case)", self.name())
+            anyhow!(
+                "cannot run `{}`: {e}; run `checker doctor` for details (the book's Troubleshooting page explains each case)",
+                self.name()
+            )
         }
     }
 

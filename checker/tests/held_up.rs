@@ -236,7 +236,7 @@ fn escapes_from_the_context_read_no_file_of_the_host() {
         ),
         (
             "bind-root",
-            "FROM debian:bookworm-slim\nRUN --mount=type=bind,source=/,target=/h set -eu; test -f /h/serve.pl; echo the-bind-source-is-the-context; cat /h/etc/shadow\nCMD [\"perl\", \"/serve.pl\"]\n",
+            "FROM debian:bookworm-slim\nRUN --mount=type=bind,source=/,target=/h set -eu; test -f /h/serve.pl; echo the-bind-source-is-the-context >&2; cat /h/etc/shadow\nCMD [\"perl\", \"/serve.pl\"]\n",
         ),
         (
             "add-file-url",
