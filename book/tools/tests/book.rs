@@ -2,13 +2,15 @@
 //! mdBook, every include shows something, every link lands, every page the checker links
 //! exists, code is tagged, and a real browser renders the highlighted Dockerfiles.
 
+mod browser;
+use browser::headless;
+
 use book_tools::{generate, repo_root};
 use checker::manifest::{Kind, Manifest};
 use regex::Regex;
 use scraper::{Html, Selector};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 fn book_dir() -> PathBuf {
@@ -319,37 +321,6 @@ fn every_page_the_checker_links_to_exists() {
     }
 }
 
-/// Debian's package is `chromium`; others name it `chromium-browser` or set `CHROMIUM`.
-fn chromium() -> PathBuf {
-    let candidates = std::env::var("CHROMIUM").into_iter().chain(["chromium".into(), "chromium-browser".into()]);
-    for name in candidates {
-        if Command::new(&name).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return PathBuf::from(name);
-        }
-    }
-    panic!(
-        "no chromium found: this test renders the book in a real browser. Install it (`apt-get install chromium`) or set CHROMIUM to its path"
-    );
-}
-
-fn headless(page: &Path, extra: &[&str]) -> String {
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-        ])
-        .args(["--virtual-time-budget=5000", "--window-size=1280,1600"])
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
     let out = built();
@@ -365,7 +336,7 @@ fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
     let last = manifest.steps.last().unwrap();
     let dockerfile = read(&repo_root().join(&step.solution).join("Dockerfile"));
     for (page, title) in [("index.html", "Introduction"), (step.book.as_str(), step.title.as_str())] {
-        let dom = Html::parse_document(&headless(&out.join(page), &["--dump-dom"]));
+        let dom = Html::parse_document(&headless(&out.join(page), (1280, 1600), &["--dump-dom"]));
         let text = |css: &str| {
             dom.select(&Selector::parse(css).unwrap()).map(|e| e.text().collect::<String>()).collect::<Vec<_>>()
         };
@@ -399,7 +370,7 @@ fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
             assert!(!comments.is_empty(), "Dockerfile comments are not highlighted");
         }
         let shot = shots.join(page.replace(".html", ".png"));
-        headless(&out.join(page), &[&format!("--screenshot={}", shot.display())]);
+        headless(&out.join(page), (1280, 1600), &[&format!("--screenshot={}", shot.display())]);
         assert!(
             std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
             "no screenshot of {page} at {}",

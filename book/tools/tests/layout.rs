@@ -2,46 +2,15 @@
 //! a real browser at 400 px wide, and no line the book shows in a code block is longer
 //! than 80 characters (what the column holds without scrolling).
 
+mod browser;
+use browser::headless;
+
 use book_tools::bench::Results;
 use book_tools::chart;
 use book_tools::repo_root;
 use checker::manifest::Manifest;
 use scraper::{Html, Selector};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// Debian's package is `chromium`; others name it `chromium-browser` or set `CHROMIUM`.
-fn chromium() -> PathBuf {
-    let candidates = std::env::var("CHROMIUM").into_iter().chain(["chromium".into(), "chromium-browser".into()]);
-    for name in candidates {
-        if Command::new(&name).arg("--version").output().is_ok_and(|o| o.status.success()) {
-            return PathBuf::from(name);
-        }
-    }
-    panic!(
-        "no chromium found: this test renders the chart in a real browser. Install it (`apt-get install chromium`) or set CHROMIUM to its path"
-    );
-}
-
-/// Opens `page` in headless Chromium with a window `width` pixels wide.
-fn headless(page: &Path, width: u32, extra: &[&str]) -> String {
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-background-networking",
-            "--hide-scrollbars",
-        ])
-        .args(["--virtual-time-budget=5000", &format!("--window-size={width},1200")])
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -81,7 +50,7 @@ fn measure(svg: &str, width: u32) -> (Vec<(String, Rect)>, Vec<Rect>) {
          <body><div id=\"chart\">{svg}</div><script>{script}</script></body></html>"
     );
     std::fs::write(&page, html).unwrap();
-    let dom = Html::parse_document(&headless(&page, width, &["--dump-dom"]));
+    let dom = Html::parse_document(&headless(&page, (width, 1200), &["--dump-dom"]));
     let measured: String =
         dom.select(&Selector::parse("#measured").unwrap()).next().expect("the page's script ran").text().collect();
     let (mut texts, mut marks) = (Vec::new(), Vec::new());
@@ -158,7 +127,7 @@ fn screenshots_of_the_size_chart_at_1280_and_400_px() {
     for width in [1280, 400] {
         let shot = shots.join(format!("sizes-{width}.png"));
         let _ = std::fs::remove_file(&shot);
-        headless(&page, width, &[&format!("--screenshot={}", shot.display())]);
+        headless(&page, (width, 1200), &[&format!("--screenshot={}", shot.display())]);
         assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000), "no screenshot at {}", shot.display());
     }
 }
