@@ -44,6 +44,25 @@ impl Mistakes {
 /// fill its 750 px column).
 const COLUMNS: usize = 80;
 
+/// The sentence every page with a recorded output shows: which engine recorded it, since
+/// another engine words a few lines differently.
+fn engine_note() -> Result<String> {
+    let docker = std::env::var("CHECKER_DOCKER").ok().filter(|d| !d.is_empty()).unwrap_or_else(|| "docker".into());
+    let ask = |args: &[&str]| -> Result<String> {
+        let out = Command::new(&docker).args(args).output().with_context(|| format!("cannot run {docker}"))?;
+        if !out.status.success() {
+            bail!("`{docker} {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let version = ask(&["version", "--format", "{{.Server.Version}}"])?;
+    let info = ask(&["info", "--format", "{{.Driver}} {{.Architecture}}"])?;
+    let (driver, arch) = info.split_once(' ').unwrap_or((&info, "?"));
+    Ok(format!(
+        "*The checker's outputs on this page were recorded with Docker Engine {version} (BuildKit, the {driver} image store, {arch}). Another engine words a few lines differently.*\n"
+    ))
+}
+
 pub fn record_all(root: &Path) -> Result<()> {
     let manifest = Manifest::load(&root.join("workshop.toml"))?;
     let status =
@@ -52,6 +71,7 @@ pub fn record_all(root: &Path) -> Result<()> {
         bail!("cannot build the checker");
     }
     let checker = root.join("target/release/checker");
+    save(root, "recorded-with.md", &engine_note()?)?;
     for step in &manifest.steps {
         let output = run(&checker, root, &[&step.id])?;
         let text = format!("$ checker {}\n{}", step.id, relative(&output, root, None));
