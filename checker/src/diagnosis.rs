@@ -68,21 +68,7 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
 
 /// A stage that a `--from=` names but no `FROM … AS` declares.
 fn missing_stage(dockerfile: &str) -> Option<String> {
-    let lines = crate::buildkit::logical_lines(dockerfile);
-    let named: Vec<String> = lines
-        .iter()
-        .filter_map(|(_, t)| {
-            let words: Vec<&str> = t.split_whitespace().collect();
-            words.first().filter(|w| w.eq_ignore_ascii_case("FROM"))?;
-            words.windows(2).find(|w| w[0].eq_ignore_ascii_case("AS")).map(|w| w[1].to_ascii_lowercase())
-        })
-        .collect();
-    lines.iter().flat_map(|(_, t)| t.split_whitespace()).find_map(|w| {
-        let name = w.strip_prefix("--from=")?.to_ascii_lowercase();
-        // A number is a stage's index, a name with / or : an image.
-        let stage_like = !name.chars().all(|c| c.is_ascii_digit()) && !name.contains(['/', ':']);
-        (stage_like && !named.contains(&name)).then_some(name)
-    })
+    crate::dockerfile::Dockerfile::parse(dockerfile).ok()?.missing_stages().into_iter().next()
 }
 
 /// The engine's own words in a failed `docker run`: its first line, without the command

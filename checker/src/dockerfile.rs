@@ -105,6 +105,36 @@ impl Dockerfile {
         self.stages[..index].iter().any(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(image)))
     }
 
+    /// The images the Dockerfile builds FROM, once each in order: every stage's image that
+    /// is not `scratch`, an earlier stage or an unresolved variable.
+    pub fn base_images(&self) -> Vec<&str> {
+        let mut images: Vec<&str> = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            let image = stage.image.trim();
+            let not_an_image = image.is_empty() || image.eq_ignore_ascii_case("scratch") || image.contains('$');
+            if !not_an_image && !self.is_earlier_stage(i, image) && !images.contains(&image) {
+                images.push(image);
+            }
+        }
+        images
+    }
+
+    /// The names a `COPY --from=` gives that no stage declares (lowercase, as Docker
+    /// compares them): an image reference has a `/` or a `:`, a number is a stage's index.
+    pub fn missing_stages(&self) -> Vec<String> {
+        let declared =
+            |name: &str| self.stages.iter().any(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)));
+        self.stages
+            .iter()
+            .flat_map(|s| &s.steps)
+            .filter_map(|step| match step {
+                Step::Copy { from: Some(from), .. } => Some(from.to_ascii_lowercase()),
+                Step::Copy { from: None, .. } | Step::Workdir { .. } => None,
+            })
+            .filter(|name| !name.chars().all(|c| c.is_ascii_digit()) && !name.contains(['/', ':']) && !declared(name))
+            .collect()
+    }
+
     /// FROM lines whose image has no tag, `latest`, or an unresolved variable.
     /// `scratch` and references to earlier stages are not images and need no tag.
     pub fn unpinned_bases(&self) -> Vec<Finding> {
@@ -319,6 +349,15 @@ mod tests {
         assert!(placeholder_trap(trap));
         assert!(!placeholder_trap(&trap.replace("RUN cargo build", "RUN touch src/main.rs && cargo build")));
         assert!(!placeholder_trap("COPY . .\nRUN cargo build\n"));
+    }
+
+    #[test]
+    fn base_images_and_missing_stages() {
+        let d = df(
+            "ARG V=1.95\nFROM rust:${V}-slim AS builder\nFROM builder AS again\nFROM scratch\nCOPY --from=Builder /a /a\nCOPY --from=bulider /b /b\nCOPY --from=0 /c /c\nCOPY --from=alpine:3 /d /d\nFROM debian:bookworm-slim\nFROM rust:1.95-slim\n",
+        );
+        assert_eq!(d.base_images(), ["rust:1.95-slim", "debian:bookworm-slim"]);
+        assert_eq!(d.missing_stages(), ["bulider"]);
     }
 
     #[test]

@@ -316,13 +316,7 @@ pub fn base_images(root: &Path, manifest: &Manifest) -> (Vec<String>, Vec<String
                 continue;
             }
         };
-        for (i, stage) in dockerfile.stages.iter().enumerate() {
-            let image = stage.image.trim();
-            let earlier_stage =
-                dockerfile.stages[..i].iter().any(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(image)));
-            if image.is_empty() || image.eq_ignore_ascii_case("scratch") || earlier_stage || image.contains('$') {
-                continue;
-            }
+        for image in dockerfile.base_images() {
             if !images.iter().any(|known| known == image) {
                 images.push(image.to_string());
             }

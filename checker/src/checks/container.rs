@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::buildkit;
 use crate::checks::image::{executable, is_shell};
 use crate::cleanup;
 use crate::diagnosis::{self, Exit, NOT_STARTED, PROCESS_LIMIT_HINT};
@@ -206,13 +205,10 @@ fn log_details(log: &str) -> String {
 /// An image already on the engine that can run `cat` and `sh` beside the container (a
 /// scratch image cannot): one the Dockerfile builds from, or the workshop's Debian.
 fn helper_image(run: &Run<'_, '_>) -> Option<String> {
-    let named = buildkit::logical_lines(&run.dockerfile_text).into_iter().filter_map(|(_, text)| {
-        let mut words = text.split_whitespace();
-        words.next().filter(|w| w.eq_ignore_ascii_case("FROM"))?;
-        words.find(|w| !w.starts_with("--")).map(str::to_string)
-    });
-    let candidates: Vec<String> = named.chain(["debian:bookworm-slim".to_string()]).collect();
-    candidates.into_iter().rev().find(|image| !image.eq_ignore_ascii_case("scratch") && run.engine.has_image(image))
+    let parsed = crate::dockerfile::Dockerfile::parse(&run.dockerfile_text);
+    let named = parsed.as_ref().map(|d| d.base_images()).unwrap_or_default();
+    let candidates: Vec<&str> = named.into_iter().chain(["debian:bookworm-slim"]).collect();
+    candidates.into_iter().rev().find(|image| run.engine.has_image(image)).map(str::to_string)
 }
 
 /// Runs `argv` in a helper container that shares the container's network and processes.
