@@ -168,6 +168,9 @@ pub fn diagnose_exit(exit: &Exit<'_>) -> String {
             ),
         };
     }
+    if text.contains("setting rlimit") {
+        return "The engine could not set the container's resource limits: it runs without the right to raise them (CAP_SYS_RESOURCE), as Podman does inside a container. Your Dockerfile is not the cause: set `default_ulimits` for nofile and nproc in containers.conf to your hard limits (`ulimit -Hn`, `ulimit -Hu`); the book's Troubleshooting page shows how.".into();
+    }
     if text.contains("permission denied") || code == 126 {
         return format!("{exe} is not executable for the container's user: set its mode with COPY --chmod=0555.");
     }
@@ -275,6 +278,10 @@ mod tests {
     fn exits_are_diagnosed() {
         let exit =
             |code, engine_error, log, executable| Exit { code, engine_error, log, executable, ..Exit::default() };
+        // Podman in a container without CAP_SYS_RESOURCE: the engine's setup, not the file's mode.
+        let rlimit = "error during container init: error setting rlimits for ready process: error setting rlimit type 7: operation not permitted: OCI permission denied";
+        let said = diagnose_exit(&exit(NOT_STARTED, rlimit, "", Some("/server")));
+        assert!(said.contains("default_ulimits") && !said.contains("--chmod"), "{said}");
         let not_executable = "exec: \"/server\": permission denied: unknown";
         assert!(diagnose_exit(&exit(NOT_STARTED, not_executable, "", Some("/server"))).contains("COPY --chmod=0555"));
         let missing = "exec: \"/server\": stat /server: no such file or directory: unknown";

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cleanup;
-use crate::engine::{BuildOutcome, BuildRequest, ContainerState, Engine, ImageInfo, Layer, RunLimits};
+use crate::engine::{BuildOutcome, BuildRequest, ContainerState, Engine, ImageInfo, RunLimits};
 
 /// Selects the docker binary; some machines have several clients, only some with BuildKit.
 pub const DOCKER_ENV: &str = "CHECKER_DOCKER";
@@ -134,7 +134,8 @@ impl Docker {
         let run = format!("{{{{index .Config.Labels \"{LABEL}.run\"}}}}");
         let mut found = Vec::new();
         // `docker images --format` has no labels: the images' own config has them.
-        for (what, list) in [("container", ["ps", "-a"]), ("image", ["images", "-a"])] {
+        // Untagged images are a builder's cache (Podman's intermediate images), not a run's.
+        for (what, list) in [("container", ["ps", "-a"]), ("image", ["images", "--filter=dangling=false"])] {
             let ids = self.output(&[list[0], list[1], "-q", "--no-trunc", "--filter", &filter])?;
             let mut ids: Vec<&str> = ids.split_whitespace().collect();
             ids.dedup();
@@ -240,22 +241,9 @@ impl Engine for Docker {
         list.pop().ok_or_else(|| anyhow!("`docker image inspect {image}` returned nothing"))
     }
 
-    /// Sizes from `docker history`: `docker image inspect`'s Size counts compressed content
-    /// too on the containerd image store, so it would mean something else there.
-    fn history(&self, image: &str) -> Result<Vec<Layer>> {
-        let out =
-            self.output(&["history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", image])?;
-        out.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                let (size, created_by) = l.split_once('\t').unwrap_or((l, ""));
-                let size = size
-                    .trim()
-                    .parse::<u64>()
-                    .with_context(|| format!("unexpected layer size `{size}` from docker history"))?;
-                Ok(Layer { created_by: created_by.trim().to_string(), size })
-            })
-            .collect()
+    /// One line per entry (`-q`), whatever the entries' text holds.
+    fn history_len(&self, image: &str) -> Result<usize> {
+        Ok(self.output(&["history", "-q", "--no-trunc", image])?.lines().filter(|l| !l.trim().is_empty()).count())
     }
 
     fn has_image(&self, image: &str) -> bool {
@@ -378,17 +366,32 @@ impl Engine for Docker {
         Ok(None)
     }
 
-    /// Reads one file of a created container (following links) through `docker cp`.
+    /// Reads one file of a created container through `docker cp`, following links itself
+    /// (Podman's `cp` has no `-L`).
     fn read_file(&self, container: &str, path: &str) -> Result<Vec<u8>> {
-        let out = self.run(&["cp", "-L", &format!("{container}:{path}"), "-"])?;
-        if !out.status.success() {
-            bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+        let mut path = path.to_string();
+        for _ in 0..16 {
+            let out = self.run(&["cp", &format!("{container}:{path}"), "-"])?;
+            if !out.status.success() {
+                bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+            }
+            let mut archive = tar::Archive::new(out.stdout.as_slice());
+            let mut entry = archive.entries()?.next().ok_or_else(|| anyhow!("docker cp returned no file"))??;
+            if entry.header().entry_type().is_symlink() {
+                let target = entry.link_name()?.ok_or_else(|| anyhow!("{path} is a link to nothing"))?;
+                let target = target.to_string_lossy();
+                path = if target.starts_with('/') {
+                    target.into_owned()
+                } else {
+                    format!("{}/{target}", path.rsplit_once('/').map_or("", |(dir, _)| dir))
+                };
+                continue;
+            }
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes)?;
+            return Ok(bytes);
         }
-        let mut archive = tar::Archive::new(out.stdout.as_slice());
-        let mut entry = archive.entries()?.next().ok_or_else(|| anyhow!("docker cp returned no file"))??;
-        let mut bytes = Vec::new();
-        entry.read_to_end(&mut bytes)?;
-        Ok(bytes)
+        bail!("{path}: too many levels of links")
     }
 
     /// The paths of every file in a created container's filesystem (streamed through

@@ -14,6 +14,10 @@ use serde::Deserialize;
 #[serde(rename_all = "PascalCase")]
 pub struct ImageInfo {
     pub config: ImageConfig,
+    /// The engine's own size figure (what `docker images` shows), which each engine and
+    /// image store counts its own way: the report shows it beside the checker's.
+    #[serde(default)]
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,10 +112,11 @@ pub trait Engine: Send + Sync {
     fn peek(&self, container: &str, image: &str, run_label: &str, argv: &[&str]) -> Result<String>;
     /// Whether `image` is on the engine.
     fn has_image(&self, image: &str) -> bool;
-    /// The image's layers, newest first: the instruction that made each, and its size
-    /// uncompressed. Their sum is the image's size as the checker defines it.
-    fn history(&self, image: &str) -> Result<Vec<Layer>>;
-    /// Streams the image as `docker save` writes it (a tar of its layers' tars) to `read`.
+    /// How many entries the image's history has: a base image's tell its layers apart
+    /// from those the Dockerfile made.
+    fn history_len(&self, image: &str) -> Result<usize>;
+    /// Streams the image as `docker save` writes it (a tar of its layers' tars) to `read`:
+    /// what the checker measures, the same way on every engine (see `layers::read_save`).
     fn save(&self, image: &str, read: &mut dyn FnMut(&mut dyn std::io::Read) -> Result<()>) -> Result<()>;
     fn remove_container(&self, container: &str);
     fn remove_image(&self, image: &str);

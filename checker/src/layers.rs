@@ -2,10 +2,10 @@
 //! instruction (and line) that made it, the base image's layers grouped as its `FROM`, and
 //! for a large layer, the folders that hold its bytes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::buildkit::logical_lines;
 use crate::engine::Layer;
@@ -115,43 +115,159 @@ pub fn base_image(dockerfile: &str) -> Option<String> {
 /// A layer's total bytes, and its folders with theirs, largest first.
 pub type LayerFolders = (u64, Vec<(String, u64)>);
 
-/// The folders that hold a layer's bytes, in every layer of a `docker save` stream: for
-/// each layer, its total and the sub-folders of the deepest folder that still holds most
-/// of it (a COPY of target/ shows `/target/release/deps`, `/target/release/build`, …),
-/// largest first.
-pub fn folders_by_layer(save: &mut dyn Read) -> anyhow::Result<Vec<LayerFolders>> {
-    let mut layers = Vec::new();
+/// An image measured from its `docker save` stream, the same way on every engine.
+#[derive(Debug, Default)]
+pub struct Saved {
+    /// Its history, newest first, as `docker history` lists it, each entry with the file
+    /// bytes of the layer it made (0 for an entry that made none).
+    pub history: Vec<Layer>,
+    /// Each layer (oldest first): its file bytes and the folders that hold them.
+    pub folders: Vec<LayerFolders>,
+}
+
+impl Saved {
+    /// The checker's size of the image: the file bytes of all its layers.
+    pub fn size(&self) -> u64 {
+        self.folders.iter().map(|(bytes, _)| bytes).sum()
+    }
+}
+
+/// `manifest.json` of a `docker save` archive (Docker's, Docker's OCI layout, Podman's).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ArchiveManifest {
+    config: String,
+    layers: Vec<String>,
+}
+
+/// The image configuration's history, oldest first.
+#[derive(Deserialize)]
+struct ImageConfigFile {
+    #[serde(default)]
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Deserialize)]
+struct HistoryEntry {
+    #[serde(default)]
+    created_by: String,
+    #[serde(default)]
+    empty_layer: bool,
+}
+
+/// Measures an image from its `docker save` stream: the bytes of the regular files in each
+/// layer (a hard link counts once, links and folders count nothing), whatever the engine
+/// and its image store. Layers may be plain tars (Docker's overlay2 store, Podman) or
+/// gzip-compressed (Docker's containerd store); the archive's `manifest.json` and the
+/// image's configuration say which layer each history entry made.
+pub fn read_save(save: &mut dyn Read) -> anyhow::Result<Saved> {
+    use anyhow::Context;
+    let mut measured: HashMap<String, LayerFolders> = HashMap::new();
+    let mut links: HashMap<String, String> = HashMap::new();
+    let mut json: HashMap<String, Vec<u8>> = HashMap::new();
     let mut archive = tar::Archive::new(save);
-    for entry in archive.entries()? {
-        let entry = entry?;
-        let name = entry.path()?.to_string_lossy().into_owned();
-        // The classic store writes `<id>/layer.tar`; the OCI layout `blobs/sha256/<digest>`.
-        if !(name.ends_with("layer.tar") || name.starts_with("blobs/")) {
+    for entry in archive.entries().context("reading docker save")? {
+        let mut entry = entry.context("reading docker save")?;
+        let name = normal(&entry.path()?.to_string_lossy());
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() {
+            // Docker's classic store writes a layer that two images share once, and links it.
+            if let Some(target) = entry.link_name()? {
+                let dir = name.rsplit_once('/').map_or("", |(dir, _)| dir);
+                let target = normal(&format!("{dir}/{}", target.to_string_lossy()));
+                links.insert(name, target);
+            }
             continue;
         }
-        // Bytes below every folder, to a depth that is enough to tell them apart.
-        let mut below: BTreeMap<String, u64> = BTreeMap::new();
-        let mut total = 0;
-        let mut inner = tar::Archive::new(entry);
-        let Ok(files) = inner.entries() else { continue };
-        for file in files {
-            let Ok(file) = file else { break };
-            if !file.header().entry_type().is_file() {
-                continue;
-            }
-            let size = file.header().size().unwrap_or(0);
-            let path = file.path().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default();
-            let parts: Vec<&str> = path.trim_start_matches("./").split('/').filter(|p| !p.is_empty()).collect();
-            for depth in 1..parts.len().min(9) {
-                *below.entry(format!("/{}", parts[..depth].join("/"))).or_default() += size;
-            }
-            total += size;
+        if !kind.is_file() {
+            continue;
         }
-        if total > 0 {
-            layers.push((total, split(&below, total)));
+        let mut head = Vec::with_capacity(512);
+        (&mut entry).take(512).read_to_end(&mut head)?;
+        let whole = head.as_slice().chain(entry);
+        let layer = if head.starts_with(&[0x1f, 0x8b]) {
+            measure_layer(flate2::read::MultiGzDecoder::new(whole))
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            anyhow::bail!(
+                "the engine stores layer {name} compressed with zstd, which the checker cannot read yet: store layers with gzip (the default)"
+            )
+        } else if head.len() == 512 && (&head[257..262] == b"ustar" || head.iter().all(|b| *b == 0)) {
+            measure_layer(whole)
+        } else if head.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| matches!(b, b'{' | b'[')) {
+            let mut bytes = Vec::new();
+            whole.take(64 << 20).read_to_end(&mut bytes)?;
+            json.insert(name, bytes);
+            continue;
+        } else {
+            continue;
+        };
+        measured.insert(name.clone(), layer.with_context(|| format!("reading layer {name} of docker save"))?);
+    }
+    let manifest = json.get("manifest.json").context("docker save wrote no manifest.json")?;
+    let manifest: Vec<ArchiveManifest> =
+        serde_json::from_slice(manifest).context("unexpected manifest.json in docker save")?;
+    let manifest = manifest.into_iter().next().context("docker save's manifest.json lists no image")?;
+    let config = json.get(&normal(&manifest.config)).with_context(|| format!("docker save has no {}", manifest.config))?;
+    let config: ImageConfigFile = serde_json::from_slice(config).context("unexpected image configuration")?;
+    let mut folders = Vec::new();
+    for path in &manifest.layers {
+        let mut path = normal(path);
+        for _ in 0..8 {
+            match links.get(&path) {
+                Some(target) => path = target.clone(),
+                None => break,
+            }
+        }
+        folders.push(measured.get(&path).cloned().with_context(|| format!("docker save has no layer {path}"))?);
+    }
+    let mut layers = folders.iter().map(|(bytes, _)| *bytes);
+    let mut history: Vec<Layer> = config
+        .history
+        .into_iter()
+        .map(|h| Layer { size: if h.empty_layer { 0 } else { layers.next().unwrap_or(0) }, created_by: h.created_by })
+        .collect();
+    // An image without a history (`docker import`) still has its layers.
+    history.extend(layers.map(|size| Layer { created_by: String::new(), size }));
+    history.reverse();
+    Ok(Saved { history, folders })
+}
+
+/// A path inside the archive without `./`, `.` and `..` parts.
+fn normal(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(part),
         }
     }
-    Ok(layers)
+    parts.join("/")
+}
+
+/// One layer's tar: its file bytes, and the sub-folders of the deepest folder that still
+/// holds most of them (a COPY of target/ shows `/target/release/deps`, …), largest first.
+fn measure_layer(layer: impl Read) -> anyhow::Result<LayerFolders> {
+    // Bytes below every folder, to a depth that is enough to tell them apart.
+    let mut below: BTreeMap<String, u64> = BTreeMap::new();
+    let mut total = 0;
+    let mut inner = tar::Archive::new(layer);
+    for file in inner.entries()? {
+        let file = file?;
+        if !file.header().entry_type().is_file() {
+            continue;
+        }
+        let size = file.header().size()?;
+        let path = file.path()?.to_string_lossy().into_owned();
+        let parts: Vec<&str> = path.trim_start_matches("./").split('/').filter(|p| !p.is_empty()).collect();
+        for depth in 1..parts.len().min(9) {
+            *below.entry(format!("/{}", parts[..depth].join("/"))).or_default() += size;
+        }
+        total += size;
+    }
+    Ok((total, split(&below, total)))
 }
 
 /// Descends from the root while one folder holds at least 90% of the bytes, then lists
@@ -186,14 +302,27 @@ pub fn largest_text(layers: &[LayerReport], folders: &[LayerFolders]) -> Option<
     let largest = layers.iter().filter(|l| !l.instruction.starts_with("FROM ")).max_by_key(|l| l.bytes)?;
     let at = largest.line.map(|l| format!("line {l} ")).unwrap_or_default();
     let mut text = format!("{at}`{}` adds {}", largest.instruction, ByteSize(largest.bytes));
-    // Layer tars and history sizes are measured differently: the closest total is the one.
-    if let Some((_, top)) = folders.iter().min_by_key(|(total, _)| total.abs_diff(largest.bytes)) {
+    if let Some((_, top)) = folders.iter().find(|(total, _)| *total == largest.bytes) {
         let shown: Vec<String> = top.iter().take(5).map(|(f, b)| format!("{f} {}", ByteSize(*b))).collect();
         if !shown.is_empty() {
             text.push_str(&format!(": {}", shown.join(", ")));
         }
     }
     Some(text)
+}
+
+/// A tar of `(path, bytes)` entries, as an engine writes a layer or an archive.
+#[cfg(test)]
+pub(crate) fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for (path, bytes) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, path, *bytes).unwrap();
+    }
+    tar.into_inner().unwrap()
 }
 
 #[cfg(test)]
@@ -256,7 +385,7 @@ mod tests {
         let folders = [
             (1_000, vec![("/x".to_string(), 1_000)]),
             (
-                103_900_000,
+                104_000_000,
                 vec![("/target/release/deps".to_string(), 61_000_000), ("/target/release/build".into(), 30_000_000)],
             ),
         ];
@@ -267,27 +396,36 @@ mod tests {
     }
 
     #[test]
-    fn a_save_stream_is_summed_by_folder() {
-        let mut layer = tar::Builder::new(Vec::new());
-        for (path, size) in
-            [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)]
-        {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(size as u64);
-            header.set_cksum();
-            layer.append_data(&mut header, path, vec![0u8; size].as_slice()).unwrap();
-        }
-        let layer = layer.into_inner().unwrap();
-        let mut save = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(layer.len() as u64);
-        header.set_cksum();
-        save.append_data(&mut header, "abc/layer.tar", layer.as_slice()).unwrap();
-        let save = save.into_inner().unwrap();
-        let folders = folders_by_layer(&mut save.as_slice()).unwrap();
+    fn a_save_stream_is_measured_by_layer_and_folder() {
+        let files = [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)];
+        let contents: Vec<(String, Vec<u8>)> = files.iter().map(|(p, n)| (p.to_string(), vec![7u8; *n])).collect();
+        let own = tar_of(&contents.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect::<Vec<_>>());
+        let base = tar_of(&[("etc/os-release", b"debian")]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &own).unwrap();
+        let own = gz.finish().unwrap();
+        let config = br#"{"history":[{"created_by":"base"},{"created_by":"CMD [\"x\"]","empty_layer":true},{"created_by":"COPY target /target # buildkit"}]}"#;
+        let manifest = br#"[{"Config":"blobs/sha256/c","Layers":["blobs/sha256/b","./blobs/sha256/l"]}]"#;
+        // The manifest first or last, the layers plain or compressed: all read the same.
+        let save = tar_of(&[
+            ("blobs/sha256/l", &own),
+            ("manifest.json", manifest),
+            ("blobs/sha256/b", &base),
+            ("blobs/sha256/c", config),
+        ]);
+        let saved = read_save(&mut save.as_slice()).unwrap();
+        assert_eq!(saved.size(), 606);
         assert_eq!(
-            folders,
-            [(600, vec![("/target/release/deps".to_string(), 500), ("/target/release/build".to_string(), 100)])]
+            saved.history,
+            [layer("COPY target /target # buildkit", 600), layer("CMD [\"x\"]", 0), layer("base", 6)]
         );
+        assert_eq!(
+            saved.folders[1],
+            (600, vec![("/target/release/deps".to_string(), 500), ("/target/release/build".to_string(), 100)])
+        );
+        // A manifest that names a layer the archive lacks is an error, not a smaller image.
+        let broken = tar_of(&[("manifest.json", manifest), ("blobs/sha256/c", config)]);
+        let err = read_save(&mut broken.as_slice()).unwrap_err().to_string();
+        assert!(err.contains("no layer blobs/sha256/b"), "{err}");
     }
 }

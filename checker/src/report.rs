@@ -64,6 +64,8 @@ pub struct CheckResult {
 pub struct ImageReport {
     /// Uncompressed size of the image's layers (the sum of `docker history` sizes).
     pub size_bytes: Option<u64>,
+    /// The engine's own figure (`docker images`), which differs by engine and image store.
+    pub engine_size_bytes: Option<u64>,
     pub size_limit_bytes: u64,
     pub build_seconds: Option<f64>,
     /// The rebuild after a source-only change, when the step checks it.

@@ -36,15 +36,25 @@ impl Drop for Place {
 }
 
 /// Runs `test` on every step of the manifest, at most [`PARALLEL`] at once, and fails with
-/// what failed for each step that did.
+/// what failed for each step that did. `CHECKER_TEST_STEPS=step-1,step-5` (when set and not
+/// empty) runs those steps only: the engine matrix (`scripts/engines.sh`) tests a few.
 fn for_every_step(what: &str, test: fn(&Manifest, &Step)) {
     require_docker();
     let manifest = common::manifest();
+    let only: Option<Vec<String>> = std::env::var("CHECKER_TEST_STEPS")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()).collect());
+    if let Some(only) = &only {
+        let unknown: Vec<&String> = only.iter().filter(|id| !manifest.steps.iter().any(|s| s.id == **id)).collect();
+        assert!(unknown.is_empty(), "CHECKER_TEST_STEPS names steps the manifest has not: {unknown:?}");
+    }
+    let steps: Vec<&Step> =
+        manifest.steps.iter().filter(|s| only.as_ref().is_none_or(|only| only.contains(&s.id))).collect();
     let failures: Vec<String> = std::thread::scope(|scope| {
-        let running: Vec<_> = manifest
-            .steps
+        let running: Vec<_> = steps
             .iter()
-            .map(|step| {
+            .map(|&step| {
                 let manifest = &manifest;
                 (step, scope.spawn(move || test(manifest, step)))
             })
@@ -54,13 +64,7 @@ fn for_every_step(what: &str, test: fn(&Manifest, &Step)) {
             .filter_map(|(step, run)| run.join().err().map(|panic| format!("--- {}:\n{}", step.id, message(&*panic))))
             .collect()
     });
-    assert!(
-        failures.is_empty(),
-        "{what}: {} of {} steps failed\n{}",
-        failures.len(),
-        manifest.steps.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{what}: {} of {} steps failed\n{}", failures.len(), steps.len(), failures.join("\n"));
 }
 
 fn message(panic: &(dyn std::any::Any + Send)) -> String {

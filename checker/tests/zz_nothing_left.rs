@@ -12,7 +12,8 @@ fn the_whole_suite_left_nothing_behind() {
     common::require_docker();
     let listings = [
         ("container", &["ps", "-a"][..], "{{.ID}} {{.Names}}"),
-        ("image", &["images"][..], "{{.ID}} {{.Repository}}:{{.Tag}}"),
+        // Untagged images are a builder's cache (Podman's intermediate images), not a run's.
+        ("image", &["images", "--filter", "dangling=false"][..], "{{.ID}} {{.Repository}}:{{.Tag}}"),
     ];
     for (what, list, format) in listings {
         let out = Command::new(common::docker_bin())

@@ -196,6 +196,10 @@ pub fn runs_of(pid: u32, what: &[&str]) -> Vec<String> {
     };
     let mut list = what.to_vec();
     list.extend(["-q", "--filter", "label=dev.workshop.checker"]);
+    if what[0] == "images" {
+        // Untagged images are a builder's cache (Podman's intermediate images), not a run's.
+        list.extend(["--filter", "dangling=false"]);
+    }
     let ids = docker(&list);
     let mut ids: Vec<&str> = ids.split_whitespace().collect();
     ids.sort_unstable();
