@@ -50,6 +50,16 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
             "The engine could not fetch {image}: check the image name and tag in FROM. Without a registry only images already on the engine work (`docker images` lists them)."
         ));
     }
+    // What one builder takes and another refuses: Podman's Buildah, or an older BuildKit.
+    if has("Error parsing chmod") {
+        return Some("Podman (Buildah) takes only octal modes in `COPY --chmod`: write `--chmod=0555`, which every engine reads the same, instead of a symbolic mode such as a+rx.".into());
+    }
+    if has("Unknown flag: link") || (has("COPY only supports the --chmod") && dockerfile.contains("--link")) {
+        return Some("This engine's builder does not know `COPY --link` (Podman rejects it; Docker takes it from Engine 23 on): remove `--link`, which no step needs.".into());
+    }
+    if has("for field `sharing`") {
+        return Some("Podman's cache mounts have no `sharing=private`: leave `sharing=` out (the default, shared, works on every engine), or use `sharing=locked`.".into());
+    }
     if has("failed to compute cache key") || (has("COPY") && has("not found")) {
         return Some("A COPY names a path that is not in the build context (or in the stage it copies from): check the path, and that .dockerignore does not exclude it.".into());
     }
@@ -230,6 +240,17 @@ mod tests {
                 .contains("not in the build context")
         );
         assert!(diagnose_build("#9 4.21 error[E0425]: cannot find value", "").unwrap().contains("compiler rejected"));
+        // Each engine's own words, as Podman 4.3 and Docker 20.10 print them.
+        let engines = [
+            ("Error: building at STEP \"COPY --chmod=a+rx f /f\": Error parsing chmod a+rx", "", "--chmod=0555"),
+            ("Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags", "COPY --link f /f", "remove `--link`"),
+            ("dockerfile parse error line 2: Unknown flag: link", "", "remove `--link`"),
+            ("resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)", "", "leave `sharing=` out"),
+        ];
+        for (log, dockerfile, fix) in engines {
+            let said = diagnose_build(log, dockerfile).unwrap_or_default();
+            assert!(said.contains(fix), "{log}: {said}");
+        }
         assert_eq!(diagnose_build("#5 RUN false\nERROR: exit code: 1", ""), None);
         let no_stage =
             "#4 [internal] load metadata for docker.io/library/builder:latest\n#4 ERROR: failed to do request\n";

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::cleanup;
 use crate::engine::{BuildOutcome, BuildRequest, ContainerState, Engine, ImageInfo, RunLimits};
+use crate::engine_info::{Info, parse_info};
 
 /// Selects the docker binary; some machines have several clients, only some with BuildKit.
 pub const DOCKER_ENV: &str = "CHECKER_DOCKER";
@@ -54,6 +55,8 @@ fn read_host_id() -> String {
 #[derive(Debug, Clone)]
 pub struct Docker {
     bin: OsString,
+    /// What the engine is, read once (`docker info`) and shared by clones.
+    identity: std::sync::Arc<std::sync::OnceLock<Info>>,
 }
 
 /// Reads a child's pipe to its end on a thread of its own, so that neither pipe can fill
@@ -71,7 +74,8 @@ fn read_all_in_background(stream: Option<impl Read + Send + 'static>) -> std::th
 impl Docker {
     /// The client named by `CHECKER_DOCKER`, or `docker` from PATH.
     pub fn from_env() -> Self {
-        Self { bin: std::env::var_os(DOCKER_ENV).filter(|v| !v.is_empty()).unwrap_or_else(|| "docker".into()) }
+        let bin = std::env::var_os(DOCKER_ENV).filter(|v| !v.is_empty()).unwrap_or_else(|| "docker".into());
+        Self { bin, identity: Default::default() }
     }
 
     fn command(&self) -> Command {
@@ -171,6 +175,16 @@ impl Engine for Docker {
         )
     }
 
+    /// What differs between engines is decided from this, here and nowhere else.
+    fn identity(&self) -> Info {
+        self.identity
+            .get_or_init(|| {
+                let out = self.run(&["info", "--format", "{{json .}}"]);
+                out.ok().and_then(|o| parse_info(&String::from_utf8_lossy(&o.stdout))).unwrap_or_default()
+            })
+            .clone()
+    }
+
     /// Builds with BuildKit's plain progress output, handing each output line to
     /// `on_line` as it arrives (for the spinner) and returning the whole log.
     fn build(&self, req: &BuildRequest<'_>, on_line: &mut dyn FnMut(&str)) -> Result<BuildOutcome> {
@@ -183,6 +197,11 @@ impl Engine for Docker {
             .arg(req.dockerfile);
         if req.no_cache {
             cmd.arg("--no-cache");
+        }
+        if self.identity().podman {
+            // Podman writes OCI images by default, which drop what only Docker's format
+            // holds (HEALTHCHECK, SHELL): the checks read the image as Docker would.
+            cmd.arg("--format=docker");
         }
         cmd.arg(req.context).stdout(Stdio::piped()).stderr(Stdio::piped());
         let start = Instant::now();

@@ -76,6 +76,8 @@ pub struct RunLimits {
 pub trait Engine: Send + Sync {
     /// Fails with a clear message when the engine cannot be used at all.
     fn ping(&self) -> Result<()>;
+    /// What the engine is (Docker or Podman, version, image store, rootless), read once.
+    fn identity(&self) -> crate::engine_info::Info;
     /// Builds, handing each line of output to `on_line` as it arrives.
     fn build(&self, req: &BuildRequest<'_>, on_line: &mut dyn FnMut(&str)) -> Result<BuildOutcome>;
     fn inspect_image(&self, image: &str) -> Result<ImageInfo>;

@@ -343,6 +343,7 @@ mod tests {
                 check("base-image-pinned", Status::Pass),
             ],
             image: ImageReport::default(),
+            engine: Default::default(),
             build_log: None,
             book: "http://localhost:3000/step-1.html".into(),
         };

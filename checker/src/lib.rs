@@ -13,6 +13,7 @@ pub mod dockerignore;
 pub mod doctor;
 pub mod elf;
 pub mod engine;
+pub mod engine_info;
 pub mod explain;
 pub mod grade;
 pub mod grade_report;

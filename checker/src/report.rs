@@ -62,7 +62,8 @@ pub struct CheckResult {
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImageReport {
-    /// Uncompressed size of the image's layers (the sum of `docker history` sizes).
+    /// The checker's size of the image, the same on every engine: the bytes of the files
+    /// in its layers, as `docker save` streams them (see `layers::read_save`).
     pub size_bytes: Option<u64>,
     /// The engine's own figure (`docker images`), which differs by engine and image store.
     pub engine_size_bytes: Option<u64>,
@@ -93,8 +94,38 @@ pub struct Report {
     pub passed: bool,
     pub checks: Vec<CheckResult>,
     pub image: ImageReport,
+    /// The engine that ran the checks: sizes and timings mean little without it.
+    pub engine: EngineReport,
     pub build_log: Option<String>,
     pub book: String,
+}
+
+/// What the run learned about the engine (`docker info`, read once).
+#[derive(Debug, Default, Serialize)]
+pub struct EngineReport {
+    /// `docker` or `podman`.
+    pub name: String,
+    pub version: String,
+    /// The storage driver, e.g. `overlay2`, or `overlayfs` on the containerd image store.
+    pub driver: String,
+    pub containerd_store: bool,
+    pub rootless: bool,
+    /// False on a rootless engine on cgroup v1, which discards the memory, process and CPU
+    /// limits the checker sets on every container.
+    pub limits_applied: bool,
+}
+
+impl From<&crate::engine_info::Info> for EngineReport {
+    fn from(info: &crate::engine_info::Info) -> Self {
+        Self {
+            name: if info.podman { "podman" } else { "docker" }.into(),
+            version: info.version.clone(),
+            driver: info.driver.clone(),
+            containerd_store: info.containerd_store,
+            rootless: info.rootless,
+            limits_applied: !(info.rootless && info.cgroup_v1),
+        }
+    }
 }
 
 /// A space that does not break a line (textwrap breaks at ASCII spaces only).
@@ -165,7 +196,14 @@ impl Report {
     pub fn to_human(&self, width: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{} {} — {}", style("checker").bold(), style(&self.step).bold(), self.title);
-        let _ = writeln!(out, "  context {} ({}), Dockerfile {}\n", self.context, self.source, self.dockerfile);
+        let _ = writeln!(out, "  context {} ({}), Dockerfile {}", self.context, self.source, self.dockerfile);
+        if !self.engine.limits_applied {
+            let _ = writeln!(
+                out,
+                "  note: this rootless engine on cgroup v1 does not apply the memory, process and CPU limits (see checker doctor)"
+            );
+        }
+        let _ = writeln!(out);
         let id_width = self.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
         for c in &self.checks {
             let (mark, id) = match c.status {
@@ -269,6 +307,7 @@ mod tests {
                 size_limit_bytes: 150_000_000,
                 ..ImageReport::default()
             },
+            engine: EngineReport { limits_applied: true, ..EngineReport::default() },
             build_log: Some(".checker/logs/step-5.build.log".into()),
             book: "http://book/step-5.html".into(),
         }

@@ -190,6 +190,7 @@ pub fn run_on(engine: &SharedEngine, target: &Target<'_>, options: &Options) -> 
             context_files: staged.report.files,
             layers: facts.layers,
         },
+        engine: (&engine.identity()).into(),
         build_log: (!facts.build_log_path.is_empty()).then_some(facts.build_log_path),
         book: target.manifest.book_link(&target.step.book),
     })
@@ -438,6 +439,9 @@ mod tests {
         fn inspect_image(&self, image: &str) -> Result<ImageInfo> {
             self.log(format!("inspect {image}"));
             Ok(ImageInfo { config: self.config.clone(), size: 1_900_000 })
+        }
+        fn identity(&self) -> crate::engine_info::Info {
+            crate::engine_info::Info { version: "fake".into(), ..Default::default() }
         }
         fn history_len(&self, image: &str) -> Result<usize> {
             self.log(format!("history {image}"));
