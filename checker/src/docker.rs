@@ -131,6 +131,16 @@ impl Docker {
         }
     }
 
+    /// The engine's host when DOCKER_HOST or the current docker context names another
+    /// machine (Podman's client has no contexts: its remote mode needs `--remote`).
+    fn remote(&self) -> Option<String> {
+        if let Ok(host) = std::env::var("DOCKER_HOST") {
+            return crate::diagnosis::remote_engine(Some(&host));
+        }
+        let endpoint = self.run(&["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]).ok()?;
+        crate::diagnosis::remote_engine(Some(String::from_utf8_lossy(&endpoint.stdout).trim()))
+    }
+
     /// The containers and images that runs of the process id space `host` left on the
     /// engine: (container or image, its id, its run id).
     pub fn leftovers(&self, host: &str) -> Result<Vec<(&'static str, String, String)>> {
@@ -180,7 +190,10 @@ impl Engine for Docker {
         self.identity
             .get_or_init(|| {
                 let out = self.run(&["info", "--format", "{{json .}}"]);
-                out.ok().and_then(|o| parse_info(&String::from_utf8_lossy(&o.stdout))).unwrap_or_default()
+                let mut info =
+                    out.ok().and_then(|o| parse_info(&String::from_utf8_lossy(&o.stdout))).unwrap_or_default();
+                info.remote = self.remote();
+                info
             })
             .clone()
     }

@@ -336,24 +336,17 @@ pub struct Context {
 
 /// Whether the engine runs on this machine: the check, and the remote host if not.
 pub fn engine_host(docker_host: Option<&str>, context: Option<&Context>) -> (Check, Option<String>) {
-    let (source, endpoint, how_back) = match (docker_host, context) {
-        (Some(host), _) => (format!("DOCKER_HOST={host}"), host.to_string(), "unset DOCKER_HOST to use a local engine"),
-        (None, Some(c)) => (
-            format!("the docker context `{}` ({})", c.name, c.host),
-            c.host.clone(),
-            "`docker context use default` for the local engine",
-        ),
+    let (source, endpoint) = match (docker_host, context) {
+        (Some(host), _) => (format!("DOCKER_HOST={host}"), host.to_string()),
+        (None, Some(c)) => (format!("the docker context `{}` ({})", c.name, c.host), c.host.clone()),
         (None, None) => return (Check::ok(ENGINE_HOST, "this machine (the client's default engine)"), None),
     };
     match diagnosis::remote_engine(Some(&endpoint)) {
         Some(remote) => (
-            Check::warn(
+            Check::ok(
                 ENGINE_HOST,
                 format!(
-                    "{source} names the engine on {remote}: the checker publishes each container's port on that machine's 127.0.0.1, which this machine cannot reach, so the checks that request the server fail"
-                ),
-                format!(
-                    "Run the checker on the machine the engine runs on (clone the workshop there), or {how_back}. A docker:dind service does not work."
+                    "{source} names the engine on {remote}: its published ports are out of reach from here, so the checker requests each server from a helper container inside the engine's network"
                 ),
             ),
             Some(remote),
@@ -676,7 +669,8 @@ fn port_round_trip(client: &Client, images: &[String], remote: Option<&str>) -> 
                 return Check::ok(
                     PORT_PUBLISH,
                     format!(
-                        "a container of {image} published port {PROBE_PORT} on 127.0.0.1:{host_port}, whose server answered GET / from here {} ms after `docker run`; the container was removed",
+                        "a container of {image} published port {PROBE_PORT} on 127.0.0.1:{host_port}, whose server answered GET / {} {} ms after `docker run`; the container was removed",
+                        if remote.is_some() { "in the engine's network" } else { "from here" },
                         took.as_millis()
                     ),
                 );
@@ -744,27 +738,49 @@ fn probe(client: &Client, image: &str, name: &str, run: &str, remote: Option<&st
         };
         return fail(format!("the engine published no port for the container (`docker port`: {said})"), engine_fix);
     };
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_millis(500))
-        .timeout(Duration::from_secs(2))
-        .redirects(0)
-        .build();
-    let url = format!("http://127.0.0.1:{host_port}/");
-    let started = Instant::now();
     let mut last_error = String::from("no connection yet");
-    while started.elapsed() < ANSWER_WITHIN {
-        match agent.get(&url).call() {
-            Ok(resp) => {
-                let status = resp.status();
-                let body = resp.into_string().unwrap_or_default();
-                if status == 200 && body == run {
-                    return Probe::Answered { host_port, took: launched.elapsed() };
-                }
-                last_error = format!("HTTP {status} with a body that is not the container's answer: another server?");
-            }
-            Err(e) => last_error = e.to_string(),
+    if remote.is_some() {
+        // The engine's 127.0.0.1 is not this machine's: ask from inside the container's
+        // network, as the checker does with every server on a remote engine.
+        let script = format!(
+            "for i in $(seq 1 {}); do if exec 3<>/dev/tcp/127.0.0.1/{PROBE_PORT}; then printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3; exit 0; fi 2>/dev/null; sleep 0.1; done; exit 1",
+            ANSWER_WITHIN.as_secs() * 10
+        );
+        let ns = format!("container:{name}");
+        let mut args = vec!["run", "--rm", "--network", &ns, "--pull", "never"];
+        for label in &labels {
+            args.extend(["--label", label.as_str()]);
         }
-        std::thread::sleep(Duration::from_millis(50));
+        args.extend(["--cap-drop", "ALL", "--read-only", "--entrypoint", "bash", image, "-c", &script]);
+        match client.run(&args, START) {
+            Ok(out) if out.success && out.stdout.ends_with(run) => {
+                return Probe::Answered { host_port, took: launched.elapsed() };
+            }
+            Ok(out) => last_error = format!("from inside its network: {}{}", out.stdout.trim(), out.stderr.trim()),
+            Err(e) => last_error = format!("from inside its network: {e}"),
+        }
+    } else {
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_millis(500))
+            .timeout(Duration::from_secs(2))
+            .redirects(0)
+            .build();
+        let url = format!("http://127.0.0.1:{host_port}/");
+        let started = Instant::now();
+        while started.elapsed() < ANSWER_WITHIN {
+            match agent.get(&url).call() {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let body = resp.into_string().unwrap_or_default();
+                    if status == 200 && body == run {
+                        return Probe::Answered { host_port, took: launched.elapsed() };
+                    }
+                    last_error = format!("HTTP {status} with a body that is not the container's answer: another server?");
+                }
+                Err(e) => last_error = e.to_string(),
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
     let state = client
         .run(&["container", "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", name], QUICK)
@@ -780,7 +796,7 @@ fn probe(client: &Client, image: &str, name: &str, run: &str, remote: Option<&st
     let seen = if logs.is_empty() { String::new() } else { format!("; its output: {logs}") };
     let fix = match remote {
         Some(host) => format!(
-            "The engine runs on {host}: the port is published on that machine's 127.0.0.1, not this one's. Run the checker on {host}, or unset DOCKER_HOST to use an engine on this machine."
+            "The engine runs on {host}, and a helper container in the server's network could not reach it either: check that `docker run --network container:NAME` works on that engine."
         ),
         None => "Something between this program and 127.0.0.1 blocks the published port: a firewall, a VPN, or an engine in a VM that does not forward ports to this machine (Docker Desktop does). Run the checker where `curl http://127.0.0.1:PORT/` reaches a container published with `docker run -p 127.0.0.1::PORT`.".into(),
     };
@@ -1049,12 +1065,13 @@ mod tests {
     #[test]
     fn a_remote_engine_is_named_from_docker_host_or_the_context() {
         let (check, remote) = engine_host(Some("tcp://203.0.113.1:2375"), None);
-        assert_eq!((check.status, remote.as_deref()), (Status::Warn, Some("203.0.113.1")));
-        assert!(check.detail.contains("DOCKER_HOST=tcp://203.0.113.1:2375") && check.fix.is_some());
+        // Supported: the checker requests servers from inside the engine's network.
+        assert_eq!((check.status, remote.as_deref()), (Status::Ok, Some("203.0.113.1")));
+        assert!(check.detail.contains("DOCKER_HOST=tcp://203.0.113.1:2375") && check.detail.contains("helper container"));
         let context = Context { name: "build".into(), host: "ssh://me@build.example.org".into() };
         let (check, remote) = engine_host(None, Some(&context));
         assert_eq!(remote.as_deref(), Some("build.example.org"));
-        assert!(check.fix.unwrap().contains("docker context use default"));
+        assert!(check.detail.contains("docker context `build`"), "{}", check.detail);
         let local = Context { name: "default".into(), host: "unix:///var/run/docker.sock".into() };
         assert_eq!(engine_host(None, Some(&local)).0.status, Status::Ok);
         assert_eq!(engine_host(Some("unix:///run/user/1000/docker.sock"), None).1, None);

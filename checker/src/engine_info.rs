@@ -112,6 +112,9 @@ pub struct Info {
     pub operating_system: String,
     pub host_name: String,
     pub errors: Vec<String>,
+    /// The engine's machine when it is not this one (DOCKER_HOST or the docker context
+    /// names another host): its published ports are out of reach from here.
+    pub remote: Option<String>,
 }
 
 /// Reads `docker info --format '{{json .}}'`, Docker's or Podman's.
@@ -145,6 +148,7 @@ pub fn parse_info(stdout: &str) -> Option<Info> {
             operating_system: text(&host["distribution"], "distribution"),
             host_name: text(host, "hostname"),
             errors: Vec::new(),
+            remote: None,
         });
     }
     Some(Info {
@@ -161,5 +165,6 @@ pub fn parse_info(stdout: &str) -> Option<Info> {
         operating_system: text(&json, "OperatingSystem"),
         host_name: text(&json, "Name"),
         errors: strings(&json["ServerErrors"]),
+        remote: None,
     })
 }

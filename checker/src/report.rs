@@ -113,6 +113,10 @@ pub struct EngineReport {
     /// False on a rootless engine on cgroup v1, which discards the memory, process and CPU
     /// limits the checker sets on every container.
     pub limits_applied: bool,
+    /// The engine's machine when it is another one: the server is then requested from a
+    /// helper container inside the engine's network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
 }
 
 impl From<&crate::engine_info::Info> for EngineReport {
@@ -124,6 +128,7 @@ impl From<&crate::engine_info::Info> for EngineReport {
             containerd_store: info.containerd_store,
             rootless: info.rootless,
             limits_applied: !(info.rootless && info.cgroup_v1),
+            remote: info.remote.clone(),
         }
     }
 }

@@ -118,54 +118,32 @@ fn probe(
     config: &ImageConfig,
 ) -> (Outcome, Option<Duration>) {
     let started = Instant::now();
-    let host_port = run.engine.host_port(name, port).ok();
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_millis(500))
-        .timeout(Duration::from_secs(2))
-        .redirects(0)
-        .build();
-    let mut last_error = String::from("no connection yet");
-    let mut polls = 0u32;
-    while started.elapsed() < timeout {
-        polls += 1;
-        // The port is known once the container runs; an early exit is seen below.
-        if let Some(hp) = host_port {
-            let url = format!("http://127.0.0.1:{hp}{path}");
-            match agent.get(&url).call() {
-                Ok(resp) if resp.status() == 200 => {
-                    let took = started.elapsed();
-                    return (Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())), Some(took));
-                }
-                Ok(resp) => return (wrong_status(resp.status(), path), None),
-                Err(ureq::Error::Status(code, _)) => return (wrong_status(code, path), None),
-                Err(e) => last_error = e.to_string(),
+    let remote = run.engine.identity().remote;
+    let last_error = match &remote {
+        // A remote engine publishes on its own 127.0.0.1 (a docker:dind service too):
+        // the server is requested from inside the container's network instead.
+        Some(host) => match request_inside(run, name, port, path, timeout) {
+            Some(200) => {
+                let took = started.elapsed();
+                let message = format!(
+                    "first 200 on {path} after {} ms (requested from a helper container in its network: the engine runs on {host})",
+                    took.as_millis()
+                );
+                return (Outcome::pass(message), Some(took));
             }
-        }
-        // Asking the engine costs more than a request: every eighth poll is enough.
-        if polls % 8 == 1
-            && let Ok(state) = run.engine.state(name)
-            && !state.running
-        {
-            let log = run.engine.logs_tail(name, 15);
-            let hint = diagnose(run, state.exit_code, state.oom_killed, &state.error, &log, config);
-            return (
-                Outcome::fail(format!(
-                    "the container exited with code {} after {:.1} s{}",
-                    state.exit_code,
-                    started.elapsed().as_secs_f64(),
-                    if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
-                ))
-                .hint(hint)
-                .details(log_details(&log)),
-                None,
-            );
-        }
-        // Short: the time to the first 200 is measured to about this.
-        std::thread::sleep(Duration::from_millis(25));
+            Some(code) => return (wrong_status(code, path), None),
+            None => format!("no answer from inside the container's network (the engine runs on {host})"),
+        },
+        None => match poll_published(run, name, (port, path), timeout, started, config) {
+            Ok(answer) => return answer,
+            Err(last_error) => last_error,
+        },
+    };
+    if let Some(outcome) = exited(run, name, started, config) {
+        return (outcome, None);
     }
     let log = run.engine.logs_tail(name, 15);
     let pid_limit = run.target.manifest.limits.pids;
-    let remote = diagnosis::remote_engine(std::env::var("DOCKER_HOST").ok().as_deref());
     let sockets = peek(run, name, &["cat", "/proc/net/tcp", "/proc/net/tcp6"]).map(|t| listening(&t));
     let mut seen = format!(
         "nothing answered {path} on container port {port} within {} s although the container kept running",
@@ -174,10 +152,6 @@ fn probe(
     // A fork bomb hovers near the limit, and its shells complain when fork fails.
     let hint = if diagnosis::forks_refused(&log) || run.engine.pids(name).is_some_and(|n| n * 10 >= pid_limit * 9) {
         PROCESS_LIMIT_HINT.to_string()
-    } else if let Some(host) = remote {
-        format!(
-            "DOCKER_HOST points at the engine on {host}: the checker publishes the container's port on that machine's 127.0.0.1, which this machine cannot reach. Run the checker on the machine the engine runs on (a docker:dind service does not work)."
-        )
     } else if let Some(sockets) = &sockets {
         let (text, hint) = sockets_text(sockets, port);
         seen.push_str(&format!(": {text}"));
@@ -195,6 +169,85 @@ fn probe(
         seen.push_str(&format!(" (last error: {last_error})"));
     }
     (Outcome::fail(seen).hint(hint).details(log_details(&log)), None)
+}
+
+/// Requests `path` on the port published on this machine's 127.0.0.1 until an answer or
+/// the container's exit (the outcome), or the timeout (the last error).
+fn poll_published(
+    run: &Run<'_, '_>,
+    name: &str,
+    (port, path): (u16, &str),
+    timeout: Duration,
+    started: Instant,
+    config: &ImageConfig,
+) -> Result<(Outcome, Option<Duration>), String> {
+    let host_port = run.engine.host_port(name, port).ok();
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_millis(500))
+        .timeout(Duration::from_secs(2))
+        .redirects(0)
+        .build();
+    let mut last_error = String::from("no connection yet");
+    let mut polls = 0u32;
+    while started.elapsed() < timeout {
+        polls += 1;
+        // The port is known once the container runs; an early exit is seen below.
+        if let Some(hp) = host_port {
+            let url = format!("http://127.0.0.1:{hp}{path}");
+            match agent.get(&url).call() {
+                Ok(resp) if resp.status() == 200 => {
+                    let took = started.elapsed();
+                    return Ok((
+                        Outcome::pass(format!("first 200 on {path} after {} ms", took.as_millis())),
+                        Some(took),
+                    ));
+                }
+                Ok(resp) => return Ok((wrong_status(resp.status(), path), None)),
+                Err(ureq::Error::Status(code, _)) => return Ok((wrong_status(code, path), None)),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        // Asking the engine costs more than a request: every eighth poll is enough.
+        if polls % 8 == 1
+            && let Some(outcome) = exited(run, name, started, config)
+        {
+            return Ok((outcome, None));
+        }
+        // Short: the time to the first 200 is measured to about this.
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    Err(last_error)
+}
+
+/// The HTTP status of `GET path` on `port`, asked by one short-lived helper container in
+/// the container's network, which retries until `timeout`; `None` without an answer.
+fn request_inside(run: &Run<'_, '_>, name: &str, port: u16, path: &str, timeout: Duration) -> Option<u16> {
+    let request = format!("GET {path} HTTP/1.0").replace('\'', "'\\''");
+    let script = format!(
+        "end=$((SECONDS+{secs})); while [ $SECONDS -lt $end ]; do \
+         if exec 3<>/dev/tcp/127.0.0.1/{port}; then printf '%s\\r\\nHost: localhost\\r\\n\\r\\n' '{request}' >&3; \
+         IFS= read -r line <&3; echo \"answer $line\"; exit 0; fi 2>/dev/null; sleep 0.05; done; echo none",
+        secs = timeout.as_secs().max(1)
+    );
+    let out = peek(run, name, &["bash", "-c", &script])?;
+    out.lines().find_map(|l| l.strip_prefix("answer HTTP/")?.split_whitespace().nth(1)?.parse().ok())
+}
+
+/// The failure of a container that is no longer running, with what its exit tells.
+fn exited(run: &Run<'_, '_>, name: &str, started: Instant, config: &ImageConfig) -> Option<Outcome> {
+    let state = run.engine.state(name).ok().filter(|s| !s.running)?;
+    let log = run.engine.logs_tail(name, 15);
+    let hint = diagnose(run, state.exit_code, state.oom_killed, &state.error, &log, config);
+    Some(
+        Outcome::fail(format!(
+            "the container exited with code {} after {:.1} s{}",
+            state.exit_code,
+            started.elapsed().as_secs_f64(),
+            if state.error.is_empty() { String::new() } else { format!(" ({})", state.error) }
+        ))
+        .hint(hint)
+        .details(log_details(&log)),
+    )
 }
 
 /// The container's last lines; nothing when it printed none.
