@@ -73,8 +73,11 @@ fn the_gitlab_job_keeps_its_junit_report_always() {
     assert_accepted(&args);
     assert_eq!(job["artifacts"]["when"].as_str(), Some("always"));
     assert_eq!(job["artifacts"]["reports"]["junit"].as_str(), Some("checker-junit.xml"));
-    assert!(
-        job["services"].is_badvalue(),
-        "a docker:dind service cannot reach the ports the checker publishes on 127.0.0.1"
-    );
+    // GitLab's standard setup: a docker:dind service, reached over TCP under its alias.
+    let service = &job["services"][0];
+    assert!(service["name"].as_str().is_some_and(|n| n.starts_with("docker:") && n.ends_with("-dind")), "{service:?}");
+    let alias = service["alias"].as_str().expect("the service's alias");
+    assert_eq!(job["variables"]["DOCKER_HOST"].as_str(), Some(format!("tcp://{alias}:2375").as_str()));
+    let before: Vec<&str> = job["before_script"].as_vec().unwrap().iter().filter_map(Yaml::as_str).collect();
+    assert!(before.iter().any(|l| l.trim() == "checker doctor"), "doctor runs before grading: {before:?}");
 }
