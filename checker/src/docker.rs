@@ -338,6 +338,12 @@ impl Engine for Docker {
         Ok(self.output(&args)?.trim().to_string())
     }
 
+    fn address(&self, container: &str) -> Result<String> {
+        let format = "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}";
+        let out = self.output(&["container", "inspect", "--format", format, container])?;
+        out.split_whitespace().next().map(str::to_string).ok_or_else(|| anyhow!("the container has no network address"))
+    }
+
     /// The host port that container port `port`/tcp is published on.
     fn host_port(&self, container: &str, port: u16) -> Result<u16> {
         let out = self.output(&["port", container, &format!("{port}/tcp")])?;

@@ -500,7 +500,13 @@ pub fn buildkit(client: &Side, buildx: Option<&str>, server_is_podman: bool) -> 
 }
 
 pub fn image_store(info: &Info) -> Check {
-    let store = if info.containerd_store { "the containerd image store" } else { "the classic image store" };
+    let store = if info.podman {
+        "Podman's containers-storage"
+    } else if info.containerd_store {
+        "the containerd image store"
+    } else {
+        "the classic image store"
+    };
     match info.driver.as_str() {
         "" => Check::warn(
             IMAGE_STORE,

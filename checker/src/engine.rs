@@ -96,6 +96,8 @@ pub trait Engine: Send + Sync {
         ports: &[u16],
         limits: &RunLimits,
     ) -> Result<String>;
+    /// The container's address on its network, where a published port forwards to.
+    fn address(&self, container: &str) -> Result<String>;
     /// The host port that container port `port`/tcp is published on.
     fn host_port(&self, container: &str, port: u16) -> Result<u16>;
     fn state(&self, container: &str) -> Result<ContainerState>;

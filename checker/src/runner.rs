@@ -482,6 +482,9 @@ mod tests {
             self.log(format!("run {name} {ports:?}"));
             Ok(name.into())
         }
+        fn address(&self, _container: &str) -> Result<String> {
+            Ok("172.17.0.2".into())
+        }
         fn host_port(&self, _container: &str, port: u16) -> Result<u16> {
             self.log(format!("port {port}"));
             Ok(self.http_port)

@@ -11,31 +11,11 @@ use std::time::{Duration, Instant};
 use common::{assert_nothing_left, check, require_docker, root, run_json};
 use serde_json::Value;
 
-/// A temporary build context: `steps/<step>` with its solution laid over it, then the
-/// named fixture folder (if any).
-fn context(step: &str, fixture: Option<&str>) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut layers = vec![root().join("steps").join(step), root().join("steps").join(step).join("solution")];
-    if let Some(f) = fixture {
-        layers.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(f));
-    }
-    for layer in layers {
-        common::copy_tree(&layer, dir.path());
-    }
-    dir
-}
+use common::{context, patch};
 
 /// Replaces `from` by `to` in the copied server source; the original must contain it.
 fn patch_source(dir: &Path, from: &str, to: &str) {
     patch(dir, "src/main.rs", from, to);
-}
-
-/// Replaces `from` by `to` in the copied `file`; the original must contain it.
-fn patch(dir: &Path, file: &str, from: &str, to: &str) {
-    let path = dir.join(file);
-    let text = fs::read_to_string(&path).unwrap();
-    assert!(text.contains(from), "{file} no longer contains `{from}`: update this test");
-    fs::write(path, text.replace(from, to)).unwrap();
 }
 
 fn check_context(step: &str, dir: &Path) -> Value {

@@ -220,12 +220,15 @@ fn poll_published(
 }
 
 /// The HTTP status of `GET path` on `port`, asked by one short-lived helper container in
-/// the container's network, which retries until `timeout`; `None` without an answer.
+/// the container's network, which retries until `timeout`; `None` without an answer. It
+/// connects to the container's network address, as a published port does: a server that
+/// listens on 127.0.0.1 only must not answer.
 fn request_inside(run: &Run<'_, '_>, name: &str, port: u16, path: &str, timeout: Duration) -> Option<u16> {
+    let address = run.engine.address(name).ok()?;
     let request = format!("GET {path} HTTP/1.0").replace('\'', "'\\''");
     let script = format!(
         "end=$((SECONDS+{secs})); while [ $SECONDS -lt $end ]; do \
-         if exec 3<>/dev/tcp/127.0.0.1/{port}; then printf '%s\\r\\nHost: localhost\\r\\n\\r\\n' '{request}' >&3; \
+         if exec 3<>/dev/tcp/{address}/{port}; then printf '%s\\r\\nHost: localhost\\r\\n\\r\\n' '{request}' >&3; \
          IFS= read -r line <&3; echo \"answer $line\"; exit 0; fi 2>/dev/null; sleep 0.05; done; echo none",
         secs = timeout.as_secs().max(1)
     );

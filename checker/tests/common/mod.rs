@@ -239,3 +239,25 @@ pub fn staged_of(pid: u32, tmp: &Path) -> Vec<PathBuf> {
         })
         .unwrap_or_default()
 }
+
+/// A temporary build context: `steps/<step>` with its solution laid over it, then the
+/// named fixture folder (if any).
+pub fn context(step: &str, fixture: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut layers = vec![root().join("steps").join(step), root().join("steps").join(step).join("solution")];
+    if let Some(f) = fixture {
+        layers.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(f));
+    }
+    for layer in layers {
+        copy_tree(&layer, dir.path());
+    }
+    dir
+}
+
+/// Replaces `from` by `to` in the copied `file`; the original must contain it.
+pub fn patch(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{file} no longer contains `{from}`: update this test");
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
