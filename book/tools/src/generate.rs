@@ -579,7 +579,9 @@ pub fn knobs_table(knobs: &Knobs) -> Result<String> {
         m.glibc
     );
     if start.max(end) >= f64::from(m.cpus) / 2.0 {
-        note.push_str(": other work shared the cores, so compare the rows with each other");
+        note.push_str(
+            ": other work shared the cores, so the CPU columns compare the knobs better than the wall-clock ones",
+        );
     }
     note.push('.');
     text.push('\n');
