@@ -5,7 +5,8 @@
 //! means the step folders match the manifest, each starting point is the previous step's
 //! solution plus a TODO block, every step builds the same server with `--locked` and on any
 //! CPU architecture, step files have LF endings, every check has a book page, and the
-//! book's generated pages were made from the current inputs ([`inputs_stamp`]).
+//! book's generated pages were made from the current inputs ([`inputs_stamp`]), and the
+//! release-profile knobs were measured on the current step and knob list ([`knobs_stamp`]).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,12 @@ use crate::manifest::{Kind, Manifest, Step};
 /// Where `book-tools generate` records [`inputs_stamp`], relative to the workshop root.
 pub const STAMP: &str = "book/src/generated/inputs.sha256";
 
+/// The release-profile knobs that `bench/knobs.py` measures, each a build of one step.
+pub const KNOBS: &str = "bench/knobs.toml";
+
+/// What `bench/knobs.py` measured, with the [`knobs_stamp`] of what it built (`inputs`).
+pub const KNOBS_RESULTS: &str = "bench/knobs.json";
+
 /// The files every step's build context holds.
 const STEP_FILES: [&str; 5] = ["Dockerfile", "Cargo.toml", "Cargo.lock", "src/main.rs", ".dockerignore"];
 
@@ -27,7 +34,7 @@ const SERVER_FILES: [&str; 2] = ["src/main.rs", "Cargo.lock"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// The rule broken: `step-folder`, `todo-block`, `starting-point`, `same-server`,
-    /// `locked`, `architecture`, `line-endings`, `book-page` or `generated`.
+    /// `locked`, `architecture`, `line-endings`, `book-page`, `generated` or `measured`.
     pub rule: &'static str,
     /// What is wrong.
     pub what: String,
@@ -61,21 +68,56 @@ pub fn check(root: &Path, manifest: &Manifest) -> Vec<Problem> {
     line_endings(&mut found, &files);
     book_pages(&mut found, manifest);
     generated(&mut found);
+    measured(&mut found, manifest);
     found.problems
 }
 
 /// The hash of what `book-tools generate` reads — workshop.toml, every file under steps/
-/// (but `target/` folders), bench/results.json and, when it exists, book/parts.toml — as
-/// the line `book-tools generate` writes to [`STAMP`]: FNV-1a 64 over each file's
-/// `/`-separated path, a NUL, its length and its bytes, in sorted path order.
+/// (but `target/` folders), bench/results.json and, when they exist, [`KNOBS_RESULTS`] and
+/// book/parts.toml — as the line `book-tools generate` writes to [`STAMP`]: see [`hash`].
 pub fn inputs_stamp(root: &Path) -> std::io::Result<String> {
-    let optional = [root.join("book/parts.toml")].into_iter().filter(|p| p.is_file());
-    let mut inputs: Vec<(String, PathBuf)> = files_under(&root.join("steps"))
+    let optional = [root.join("book/parts.toml"), root.join(KNOBS_RESULTS)].into_iter().filter(|p| p.is_file());
+    let inputs = files_under(&root.join("steps"))
         .into_iter()
         .chain([root.join("workshop.toml"), root.join("bench/results.json")])
-        .chain(optional)
-        .map(|path| (relative(root, &path), path))
-        .collect();
+        .chain(optional);
+    Ok(format!("{}\n", hash(root, inputs)?))
+}
+
+/// The hash of what `bench/knobs.py` builds, which it records as `inputs` in
+/// [`KNOBS_RESULTS`]: [`KNOBS`] and, of the step it names, the files that the step's
+/// Dockerfile copies into the build (Cargo.toml, Cargo.lock and every file under src/),
+/// each from the step's solution when that has it. An error says what is missing.
+pub fn knobs_stamp(root: &Path, manifest: &Manifest) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Knobs {
+        step: String,
+    }
+    let text = std::fs::read_to_string(root.join(KNOBS)).map_err(|e| format!("cannot read {KNOBS}: {e}"))?;
+    let knobs: Knobs = toml::from_str(&text).map_err(|e| format!("{KNOBS} names no `step`: {e}"))?;
+    let step = manifest
+        .steps
+        .iter()
+        .find(|s| s.id == knobs.step)
+        .ok_or_else(|| format!("{KNOBS} measures `{}`, a step the manifest does not have", knobs.step))?;
+    let folders = [root.join(&step.solution), root.join(&step.dir)];
+    let mut names = std::collections::BTreeSet::from(["Cargo.toml".to_string(), "Cargo.lock".to_string()]);
+    for folder in &folders {
+        names.extend(files_under(&folder.join("src")).iter().map(|file| relative(folder, file)));
+    }
+    let mut inputs = vec![root.join(KNOBS)];
+    for name in names {
+        let file = folders.iter().map(|f| f.join(&name)).find(|f| f.is_file());
+        inputs.push(file.ok_or_else(|| format!("{} has no {name}", step.dir))?);
+    }
+    hash(root, inputs).map_err(|e| format!("cannot hash what {KNOBS} measures: {e}"))
+}
+
+/// FNV-1a 64 over each file's `/`-separated path from `root`, a NUL, its length (8 bytes,
+/// little-endian) and its bytes, in sorted path order, as `fnv1a64:<16 hex digits>`.
+/// (`bench/knobs.py` computes the same.)
+fn hash(root: &Path, files: impl IntoIterator<Item = PathBuf>) -> std::io::Result<String> {
+    let mut inputs: Vec<(String, PathBuf)> = files.into_iter().map(|path| (relative(root, &path), path)).collect();
     inputs.sort();
     let mut hash = Fnv1a64::new();
     for (name, path) in &inputs {
@@ -85,7 +127,7 @@ pub fn inputs_stamp(root: &Path) -> std::io::Result<String> {
         hash.write(&(bytes.len() as u64).to_le_bytes());
         hash.write(&bytes);
     }
-    Ok(format!("fnv1a64:{:016x}\n", hash.0))
+    Ok(format!("fnv1a64:{:016x}", hash.0))
 }
 
 /// FNV-1a, 64 bits: small, dependency-free and stable, which is all a freshness stamp needs.
@@ -589,11 +631,38 @@ fn generated(found: &mut Found<'_>) {
             Ok(_) => found.add(
                 "generated",
                 STAMP,
-                "book/src/generated/ is out of date: workshop.toml, steps/, bench/results.json or book/parts.toml changed since it was generated",
+                "book/src/generated/ is out of date: workshop.toml, steps/, bench/results.json, bench/knobs.json or book/parts.toml changed since it was generated",
                 fix,
             ),
             Err(_) => found.add("generated", STAMP, "book/src/generated/ has no stamp of its inputs", fix),
         },
+    }
+}
+
+/// The knobs of [`KNOBS`] were measured on what it and its step hold now: the `inputs`
+/// recorded in [`KNOBS_RESULTS`] are their [`knobs_stamp`]. No knob list, no rule.
+fn measured(found: &mut Found<'_>, manifest: &Manifest) {
+    if !found.root.join(KNOBS).is_file() {
+        return;
+    }
+    let fix =
+        "run `python3 bench/knobs.py` (a cold build per knob: minutes), then `cargo run -p book-tools -- generate`";
+    let recorded = std::fs::read_to_string(found.root.join(KNOBS_RESULTS))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json.get("inputs").and_then(|v| v.as_str()).map(str::to_string));
+    match (knobs_stamp(found.root, manifest), recorded) {
+        (Err(e), _) => found.add("measured", KNOBS, e, format!("correct {KNOBS}, or the step it names")),
+        (Ok(_), None) => found.add("measured", KNOBS_RESULTS, format!("no measurement of {KNOBS}'s knobs"), fix),
+        (Ok(now), Some(then)) if now != then => found.add(
+            "measured",
+            KNOBS_RESULTS,
+            format!(
+                "the knobs table is stale: {KNOBS}, or its step's Cargo.toml, Cargo.lock or src/, changed since it was measured"
+            ),
+            fix,
+        ),
+        (Ok(_), Some(_)) => {}
     }
 }
 
@@ -959,5 +1028,70 @@ fix = "f"
         assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    /// A knob list that measures step 2, and what `bench/knobs.py` records of it.
+    fn measure_knobs(root: &Path) {
+        write(root, KNOBS, "step = \"step-2\"\nrebuilds = 3\n");
+        let manifest = Manifest::load(&root.join("workshop.toml")).unwrap();
+        let inputs = knobs_stamp(root, &manifest).unwrap();
+        write(root, KNOBS_RESULTS, &format!("{{\"inputs\": \"{inputs}\", \"rows\": []}}\n"));
+    }
+
+    /// What a test does to a workshop, and what that is.
+    type Edit = (&'static str, fn(&Path));
+
+    /// Where the `measured` rule found a problem after `edit` of freshly measured knobs.
+    fn measured_after(edit: impl FnOnce(&Path)) -> Vec<String> {
+        let found = after(|root| {
+            measure_knobs(root);
+            edit(root);
+        });
+        found.iter().filter(|p| p.rule == "measured").map(|p| format!("{}: {}", p.at, p.what)).collect()
+    }
+
+    #[test]
+    fn dev_finds_knobs_measured_on_other_inputs() {
+        assert_eq!(after(measure_knobs), vec![], "freshly measured knobs are no problem");
+        let stale = format!("{KNOBS_RESULTS}: the knobs table is stale");
+        let edits: [Edit; 5] = [
+            ("the knob list", |root| write(root, KNOBS, "step = \"step-2\"\nrebuilds = 5\n")),
+            ("the step's lock", |root| write(root, "steps/step-2/Cargo.lock", "# lock 2\n")),
+            ("the step's source", |root| write(root, "steps/step-2/src/main.rs", "fn main() {}\n")),
+            ("a new source file", |root| write(root, "steps/step-2/src/lib.rs", "\n")),
+            ("a Cargo.toml in the solution", |root| write(root, "steps/step-2/solution/Cargo.toml", "[package]\n")),
+        ];
+        for (what, edit) in edits {
+            let found = measured_after(edit);
+            assert!(found.len() == 1 && found[0].starts_with(&stale), "{what}: {found:#?}");
+        }
+        // What the build does not read, or another step's files, leave the measurement be.
+        let unread: [Edit; 3] = [
+            ("another step's source", |root| write(root, "steps/step-1/src/main.rs", "fn main() {}\n")),
+            ("the step's Dockerfile", |root| write(root, "steps/step-2/solution/Dockerfile", "FROM b\n")),
+            ("the starting Cargo.toml once the solution has one", |root| {
+                write(root, "steps/step-2/solution/Cargo.toml", "[package]\n");
+                measure_knobs(root);
+                write(root, "steps/step-2/Cargo.toml", "[package]\nname = \"other\"\n");
+            }),
+        ];
+        for (what, edit) in unread {
+            assert_eq!(measured_after(edit), Vec::<String>::new(), "{what}");
+        }
+        let found = measured_after(|root| fs::remove_file(root.join(KNOBS_RESULTS)).unwrap());
+        assert_eq!(found, [format!("{KNOBS_RESULTS}: no measurement of {KNOBS}'s knobs")]);
+        let found = measured_after(|root| write(root, KNOBS, "step = \"step-9\"\n"));
+        assert_eq!(found, [format!("{KNOBS}: {KNOBS} measures `step-9`, a step the manifest does not have")]);
+    }
+
+    #[test]
+    fn dev_the_generated_pages_are_stale_once_the_knobs_are_measured_again() {
+        let dir = workshop();
+        let root = dir.path();
+        measure_knobs(root);
+        assert_eq!(rules(&problems(root)), ["generated"], "bench/knobs.json counts once it exists");
+        stamp(root);
+        write(root, KNOBS_RESULTS, "{\"inputs\": \"other\"}\n");
+        assert_eq!(rules(&problems(root)), ["generated", "measured"]);
     }
 }

@@ -28,13 +28,15 @@ fn the_workshop_has_no_problem() {
 }
 
 /// Copies what `dev::check` reads: the manifest, .gitattributes, steps/ (without target/),
-/// the bench results, book/parts.toml if any, and the book's SUMMARY.md, check pages and stamp.
+/// the bench results and knobs, book/parts.toml if any, and the book's SUMMARY.md, check pages and stamp.
 fn copy_workshop(to: &Path) {
     let root = common::root();
     let mut files = vec![
         root.join(FILE_NAME),
         root.join(".gitattributes"),
         root.join("bench/results.json"),
+        root.join(dev::KNOBS),
+        root.join(dev::KNOBS_RESULTS),
         root.join("book/src/SUMMARY.md"),
         root.join(dev::STAMP),
     ];
@@ -76,6 +78,7 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
         t.replacen("--locked ", "", 1).replacen("$(uname -m)", "x86_64", 1).replace('\n', "\r\n")
     });
     fs::remove_file(root.join("book/src/checks/graceful-stop.md")).unwrap();
+    edit(root, dev::KNOBS, |t| t.replacen("rebuilds = ", "rebuilds = 1", 1));
 
     let found = problems(root);
     let rules: BTreeSet<&str> = found.iter().map(|p| p.rule).collect();
@@ -90,6 +93,8 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
         "book-page",
         // The steps changed since the book was generated.
         "generated",
+        // The knob list changed since the knobs were measured.
+        "measured",
     ]);
     assert_eq!(rules, expected, "\n{}", shown(&found));
     let at: BTreeSet<&str> = found.iter().map(|p| p.at.split(':').next().unwrap()).collect();
@@ -102,6 +107,7 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
         "steps/step-8/solution/Dockerfile",
         "book/src/checks/graceful-stop.md",
         dev::STAMP,
+        dev::KNOBS_RESULTS,
     ]);
     assert_eq!(at, planted, "each problem is where its fault was planted:\n{}", shown(&found));
 }

@@ -75,3 +75,83 @@ impl Results {
             .with_context(|| format!("bench/results.json has no {step}: run `python3 bench/bench.py` again"))
     }
 }
+
+/// `bench/knobs.json`, as `bench/knobs.py` writes it: the release-profile knobs of
+/// `bench/knobs.toml`, each measured on a real build of one step.
+#[derive(Debug, Deserialize)]
+pub struct Knobs {
+    pub command: String,
+    pub measured_at: String,
+    pub machine: KnobsMachine,
+    pub loadavg: LoadAverages,
+    /// The hash of what was built (`checker::dev::knobs_stamp`).
+    pub inputs: String,
+    pub step: String,
+    pub target: String,
+    pub rustflags: String,
+    /// The step's own `[profile.release]`, as its Cargo.toml sets it.
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    /// How many source-only rebuilds each row's median is of.
+    pub rebuilds: u32,
+    pub rows: Vec<KnobRow>,
+    pub glibc_in_binary: GlibcBytes,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KnobsMachine {
+    pub cpus: u32,
+    pub arch: String,
+    pub rustc: String,
+    pub glibc: String,
+}
+
+/// The 1, 5 and 15 minute load averages when the measurement started and ended.
+#[derive(Debug, Deserialize)]
+pub struct LoadAverages {
+    pub start: [f64; 3],
+    pub end: [f64; 3],
+}
+
+/// One build: the step's profile with at most one knob changed.
+#[derive(Debug, Deserialize)]
+pub struct KnobRow {
+    pub label: String,
+    /// The keys of `[profile.release]` this row overrides.
+    pub profile: serde_json::Map<String, serde_json::Value>,
+    pub rustflags: String,
+    /// The files of the build context this row patches.
+    pub patched: Vec<String>,
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    pub size_bytes: u64,
+    pub cold_build: BuildTime,
+    /// The median of `rebuilds`.
+    pub rebuild_seconds: f64,
+    pub rebuilds: Vec<BuildTime>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BuildTime {
+    pub seconds: f64,
+    pub cpu_seconds: f64,
+    /// A cold build's last step: the server's own crate compiled and the binary linked
+    /// (from cargo's `--timings`; none when cargo's report could not be read).
+    #[serde(default)]
+    pub last_step_seconds: Option<f64>,
+}
+
+/// What the first row's link map attributes to glibc's archives and start files.
+#[derive(Debug, Deserialize)]
+pub struct GlibcBytes {
+    pub bytes: u64,
+    pub by_file: std::collections::BTreeMap<String, u64>,
+}
+
+impl Knobs {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}: run `python3 bench/knobs.py` to measure", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not what bench/knobs.py writes: run it again", path.display()))
+    }
+}
