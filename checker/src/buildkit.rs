@@ -115,24 +115,51 @@ pub fn compiled(log: &str) -> Vec<Compiled> {
 
 /// The Dockerfile line of a failed build: the one BuildKit names (`Dockerfile:12`), or,
 /// from older BuildKits that do not, the line of the failing instruction it quotes
-/// (` > [builder 6/6] RUN cargo build ...:`).
+/// (` > [builder 6/6] RUN cargo build ...:`), or the one Buildah quotes (`Error: building
+/// at STEP "RUN cargo build": …`).
 pub fn build_error_line(log: &str, dockerfile: &str) -> Option<usize> {
     let named = log.lines().rev().find_map(|l| {
         let at = l.find("Dockerfile:")?;
         let digits: String = l[at + "Dockerfile:".len()..].chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     });
-    named.or_else(|| {
+    let quoted = || {
         let quoted = log.lines().rev().find_map(|l| l.trim_start().strip_prefix("> ["))?;
         instruction_line(quoted.split_once("] ")?.1.trim_end_matches(':'), dockerfile)
-    })
+    };
+    let buildah = || {
+        let rest = log.lines().rev().find_map(|l| l.split_once("building at STEP \"").map(|(_, r)| r))?;
+        instruction_line(&rest[..rest.rfind("\": ")?], dockerfile)
+    };
+    named.or_else(quoted).or_else(buildah)
 }
 
-/// The step a line of BuildKit's plain output starts, e.g. `[builder 4/7] RUN cargo build`
-/// from `#7 [builder 4/7] RUN cargo build`; `None` for any other line.
+/// The step a line of build output starts: BuildKit's `[builder 4/7] RUN cargo build`
+/// from `#7 [builder 4/7] RUN cargo build`, or Buildah's `STEP 4/7: RUN cargo build` (in a
+/// multi-stage build `[1/2] STEP 4/7: …`); `None` for any other line.
 pub fn build_step(line: &str) -> Option<&str> {
-    let (id, step) = line.split_once(' ')?;
-    (id.starts_with('#') && step.starts_with('[') && step.contains("] ")).then_some(step)
+    if let Some((id, step)) = line.split_once(' ')
+        && id.starts_with('#')
+        && step.starts_with('[')
+        && step.contains("] ")
+    {
+        return Some(step);
+    }
+    let rest = match line.strip_prefix('[') {
+        Some(stage) => stage.split_once("] ")?.1,
+        None => line,
+    };
+    let (count, _) = rest.strip_prefix("STEP ")?.split_once(": ")?;
+    count.contains('/').then_some(line)
+}
+
+/// The instruction of a step from `build_step`: `RUN cargo build`.
+fn step_instruction(step: &str) -> Option<&str> {
+    let after_stage = step.strip_prefix('[').and_then(|r| r.split_once("] ")).map(|(_, r)| r);
+    match after_stage.unwrap_or(step).strip_prefix("STEP ") {
+        Some(buildah) => Some(buildah.split_once(": ")?.1),
+        None => after_stage,
+    }
 }
 
 /// The build step BuildKit started last: where a build that never ended was stuck.
@@ -142,7 +169,7 @@ pub fn running_step(log: &str) -> Option<&str> {
 
 /// The Dockerfile line of the build step BuildKit was running last.
 pub fn running_step_line(log: &str, dockerfile: &str) -> Option<usize> {
-    instruction_line(running_step(log)?.split_once("] ")?.1, dockerfile)
+    instruction_line(step_instruction(running_step(log)?)?, dockerfile)
 }
 
 /// The line of the Dockerfile's instruction that BuildKit quotes as `instruction`.
@@ -183,15 +210,20 @@ pub fn logical_lines(dockerfile: &str) -> Vec<(usize, String)> {
 /// The most telling lines of a failed build: BuildKit's final error, and the first
 /// compiler error when the failing step was a cargo build.
 pub fn build_error(log: &str) -> String {
-    // The engine's summary comes last; a step's own `#8 ERROR: …` line is the fallback.
-    let summary =
-        |l: &&str| l.starts_with("ERROR:") || l.contains("failed to solve") || l.contains("failed to compute");
+    // The engine's summary comes last (Buildah's starts `Error: `); a step's own
+    // `#8 ERROR: …` line is the fallback.
+    let summary = |l: &&str| {
+        l.starts_with("ERROR:") || l.starts_with("Error: ") || l.contains("failed to solve") || l.contains("failed to compute")
+    };
     let engine = log
         .lines()
         .rev()
         .find(summary)
         .or_else(|| log.lines().rev().find(|l| l.contains(" ERROR: ")))
-        .map_or("docker build failed", |l| l.trim().rsplit("ERROR: ").next().unwrap_or(l).trim());
+        .map_or("the log names no error", |l| {
+            let l = l.trim();
+            l.strip_prefix("Error: ").unwrap_or_else(|| l.rsplit("ERROR: ").next().unwrap_or(l)).trim()
+        });
     let compiler = log.lines().map(strip_step_prefix).find(|l| l.starts_with("error[") || l.starts_with("error:"));
     match compiler {
         Some(first) => format!("{engine}; the first compiler error: {first}"),
@@ -258,6 +290,22 @@ mod tests {
             build_error(cargo),
             "failed to solve: exit code: 101; the first compiler error: error[E0425]: cannot find value `health` in this scope"
         );
+    }
+
+    #[test]
+    fn buildahs_steps_and_errors_are_read_like_buildkits() {
+        let dockerfile = "FROM rust:1 AS builder\nWORKDIR /app\nRUN echo \"fn main() {}\" > m.rs \\\n && cargo biuld\nFROM scratch\n";
+        // Podman 4.3's own words.
+        let log = "[1/2] STEP 1/3: FROM rust:1 AS builder\n[1/2] STEP 3/3: RUN echo \"fn main() {}\" > m.rs  && cargo biuld\nerror: no such command: `biuld`\nError: building at STEP \"RUN echo \"fn main() {}\" > m.rs  && cargo biuld\": while running runtime: exit status 101\n";
+        assert_eq!(build_error_line(log, dockerfile), Some(3));
+        assert_eq!(running_step_line(log, dockerfile), Some(3));
+        assert_eq!(build_step("STEP 2/7: WORKDIR /app"), Some("STEP 2/7: WORKDIR /app"));
+        assert_eq!(build_step("STEP is not a step"), None);
+        assert_eq!(
+            build_error(log),
+            "building at STEP \"RUN echo \"fn main() {}\" > m.rs  && cargo biuld\": while running runtime: exit status 101; the first compiler error: error: no such command: `biuld`"
+        );
+        assert_eq!(build_error("nothing went wrong here\n"), "the log names no error");
     }
 
     #[test]

@@ -3,10 +3,23 @@
 
 use crate::buildkit::strip_step_prefix;
 
+/// What `COPY --from=NAME` without a stage of that name is told, whatever the engine.
+fn no_such_stage(name: &str) -> String {
+    format!(
+        "No stage is named `{name}`, so `--from={name}` asks the engine for an image called {name}. Name the build stage: `FROM rust:1.95-slim-bookworm AS {name}`."
+    )
+}
+
 /// A fix for the common ways a build fails, read from its log and the Dockerfile; `None`
 /// leaves the manifest's general advice.
 pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     let has = |s: &str| log.contains(s);
+    // Podman (Buildah) says so without trying a pull.
+    if has("no stage or image found with that name")
+        && let Some(name) = missing_stage(dockerfile)
+    {
+        return Some(no_such_stage(&name));
+    }
     if has("file with no instructions") || has("no build stage in current context") || has("Dockerfile cannot be empty")
     {
         return Some(
@@ -42,9 +55,7 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
         if let Some(name) =
             missing_stage(dockerfile).filter(|n| log.contains(&format!("/{n}:")) || log.contains(&format!(" {n}:")))
         {
-            return Some(format!(
-                "No stage is named `{name}`, so `--from={name}` asks the engine for an image called {name}. Name the build stage: `FROM rust:1.95-slim-bookworm AS {name}`."
-            ));
+            return Some(no_such_stage(&name));
         }
         return Some(format!(
             "The engine could not fetch {image}: check the image name and tag in FROM. Without a registry only images already on the engine work (`docker images` lists them)."
@@ -245,6 +256,7 @@ mod tests {
             ("Error: building at STEP \"COPY --chmod=a+rx f /f\": Error parsing chmod a+rx", "", "--chmod=0555"),
             ("Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags", "COPY --link f /f", "remove `--link`"),
             ("dockerfile parse error line 2: Unknown flag: link", "", "remove `--link`"),
+            ("Error: COPY --from=builder: no stage or image found with that name", "FROM rust:1\nFROM scratch\nCOPY --from=builder /a /a\n", "No stage is named `builder`"),
             ("resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)", "", "leave `sharing=` out"),
         ];
         for (log, dockerfile, fix) in engines {

@@ -471,7 +471,17 @@ impl Engine for Docker {
         let _ = self.command().args(["rm", "-f", "-v", container]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 
+    /// Podman's `rmi -f` also removes the containers that use the image, among them the
+    /// working containers of builds running at the same time from the same cache: there
+    /// the image is removed unforced, or else only untagged (it is Podman's build cache).
     fn remove_image(&self, image: &str) {
-        let _ = self.command().args(["rmi", "-f", image]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        let quiet = |args: &[&str]| {
+            self.command().args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+        };
+        if !self.identity().podman {
+            quiet(&["rmi", "-f", image]);
+        } else if !quiet(&["rmi", image]) {
+            quiet(&["untag", image]);
+        }
     }
 }

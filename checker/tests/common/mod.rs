@@ -175,7 +175,8 @@ pub fn student_repo(solved: &[u32], files: &[(u32, &str, &str)]) -> tempfile::Te
 /// No container or image of the run remains on the engine.
 pub fn assert_nothing_left(run_id: &str) {
     let label = format!("label=dev.workshop.checker.run={run_id}");
-    for what in [&["ps", "-aq", "--filter"][..], &["images", "-q", "--filter"][..]] {
+    // Untagged images are a builder's cache (Podman's intermediate images), not a run's.
+    for what in [&["ps", "-aq", "--filter"][..], &["images", "-q", "--filter", "dangling=false", "--filter"][..]] {
         let out = Command::new(docker_bin()).args(what).arg(&label).output().expect("docker runs");
         assert!(out.status.success(), "docker {what:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         let left = String::from_utf8_lossy(&out.stdout);
