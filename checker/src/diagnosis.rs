@@ -20,8 +20,15 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     {
         return Some(no_such_stage(&name));
     }
-    if has("file with no instructions") || has("no build stage in current context") || has("Dockerfile cannot be empty")
-    {
+    // BuildKit's, the classic builder's and Buildah's words for it.
+    let empty = [
+        "file with no instructions",
+        "no build stage in current context",
+        "Dockerfile cannot be empty",
+        "no FROM statement found",
+        "no stages to build",
+    ];
+    if empty.iter().any(|m| has(m)) {
         return Some(
             "The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into(),
         );
@@ -256,6 +263,8 @@ mod tests {
             ("Error: building at STEP \"COPY --chmod=a+rx f /f\": Error parsing chmod a+rx", "", "--chmod=0555"),
             ("Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags", "COPY --link f /f", "remove `--link`"),
             ("dockerfile parse error line 2: Unknown flag: link", "", "remove `--link`"),
+            ("Error: no FROM statement found", "# TODO\n", "no instructions yet"),
+            ("Error: building: no stages to build", "", "no instructions yet"),
             ("Error: COPY --from=builder: no stage or image found with that name", "FROM rust:1\nFROM scratch\nCOPY --from=builder /a /a\n", "No stage is named `builder`"),
             ("resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)", "", "leave `sharing=` out"),
         ];
