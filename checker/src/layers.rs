@@ -76,19 +76,23 @@ fn keyword(text: &str) -> String {
 pub fn attribute(history: &[Layer], dockerfile: &str, base_layers: usize) -> Vec<LayerReport> {
     let (chain, base) = final_chain(dockerfile);
     let own = history.len().saturating_sub(base_layers);
-    let mut instructions = chain.iter().rev().peekable();
+    // Newest first; `next` is the first not yet matched.
+    let instructions: Vec<&Instruction> = chain.iter().rev().collect();
+    let mut next = 0;
     let mut out = Vec::new();
     for layer in &history[..own] {
+        // Podman records the checker's `--label`s as LABEL entries of its own.
+        if layer.size == 0 && layer.created_by.contains(crate::docker::LABEL) {
+            continue;
+        }
         let wanted = keyword(&layer.created_by);
-        let found = loop {
-            match instructions.next() {
-                Some((line, text)) if keyword(text) == wanted => break Some((*line, text.clone())),
-                Some(_) => continue,
-                None => break None,
-            }
-        };
+        // An entry no remaining instruction made leaves them all for the entries below.
+        let found = instructions[next..].iter().position(|(_, text)| keyword(text) == wanted).map(|offset| {
+            next += offset + 1;
+            instructions[next - 1]
+        });
         let (line, instruction) = match found {
-            Some((line, text)) => (Some(line), text.split_whitespace().collect::<Vec<_>>().join(" ")),
+            Some((line, text)) => (Some(*line), text.split_whitespace().collect::<Vec<_>>().join(" ")),
             None => (None, layer.created_by.trim_end_matches(" # buildkit").to_string()),
         };
         out.push(LayerReport { instruction, line, bytes: layer.size });
@@ -368,8 +372,19 @@ mod tests {
         let layers = attribute(&history, df, 1);
         let lines: Vec<_> = layers.iter().map(|l| (l.line, l.bytes)).collect();
         assert_eq!(lines, [(Some(1), 70), (Some(2), 20), (Some(4), 10)]);
-        // Podman's way of recording a step reads the same.
+        // Podman's way of recording a step reads the same, and its entries for the
+        // checker's labels are left out without taking an instruction along.
         assert_eq!(keyword("/bin/sh -c #(nop) COPY file:abc in /x"), "COPY");
+        let podman = [
+            layer("/bin/sh -c #(nop) LABEL \"dev.workshop.checker.run\"=\"1-2\"", 0),
+            layer("/bin/sh -c #(nop) LABEL \"dev.workshop.checker\"=\"\"", 0),
+            layer("/bin/sh -c #(nop) COPY dir:abc in /x ", 10),
+            layer("/bin/sh -c apt-get update", 20),
+            layer("", 70),
+        ];
+        let layers = attribute(&podman, df, 1);
+        let lines: Vec<_> = layers.iter().map(|l| (l.line, l.bytes)).collect();
+        assert_eq!(lines, [(Some(1), 70), (Some(2), 20), (Some(4), 10)]);
     }
 
     #[test]
