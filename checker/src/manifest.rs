@@ -152,8 +152,19 @@ pub enum Kind {
     Context { exclude: Vec<String> },
     /// No `ADD` of local files.
     CopyNotAdd {},
-    /// After a change to `change` alone, the rebuild compiles no dependency crate.
-    Rebuild { change: String },
+    /// After a change to the context, the rebuild compiles the workshop's own crates and
+    /// no other crate but those `may_compile` names. The change: a comment appended to
+    /// the file `change`, and/or the files of the folder `overlay` (relative to the
+    /// workshop) laid over the context's files of the same names.
+    Rebuild {
+        #[serde(default)]
+        change: Option<String>,
+        #[serde(default)]
+        overlay: Option<String>,
+        /// Crates (by name) that the change adds, which the rebuild may compile.
+        #[serde(default)]
+        may_compile: Vec<String>,
+    },
     /// The binary the image runs has no ELF interpreter and no needed libraries.
     StaticBinary {},
     /// The Dockerfile has at least `min` stages.
@@ -170,6 +181,9 @@ pub enum Kind {
     ExecEntrypoint {},
     /// `docker stop` ends the container within `within_secs`.
     Stop { within_secs: u64 },
+    /// No `COPY --from` and no later `RUN` reads a path under a cache mount
+    /// (`RUN --mount=type=cache`): its files are never part of the image.
+    CacheMountReads {},
 }
 
 /// A size in bytes, written in the manifest as `"150 MB"` (decimal units, as docker
@@ -225,6 +239,11 @@ impl fmt::Display for ByteSize {
 fn is_slug(id: &str) -> bool {
     id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A crate's name as cargo prints it: ASCII letters, digits, `-` and `_`.
+fn is_crate_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A path the checker reads or writes below the workshop (or the build context): relative,
@@ -358,8 +377,22 @@ impl Manifest {
             if !is_slug(id) {
                 bail!("check id `{id}` must be lowercase letters, digits and dashes: it names a book page");
             }
-            if let Kind::Rebuild { change } = &check.kind {
-                relative_inside(change).with_context(|| format!("check `{id}`: `change`"))?;
+            if let Kind::Rebuild { change, overlay, may_compile } = &check.kind {
+                if change.is_none() && overlay.is_none() {
+                    bail!(
+                        "check `{id}`: a `rebuild` check needs a `change` (a file to append to) or an `overlay` (a folder of files to lay over the context), or both"
+                    );
+                }
+                for (key, path) in [("change", change), ("overlay", overlay)] {
+                    if let Some(path) = path {
+                        relative_inside(path).with_context(|| format!("check `{id}`: `{key}`"))?;
+                    }
+                }
+                if let Some(name) = may_compile.iter().find(|c| !is_crate_name(c)) {
+                    bail!(
+                        "check `{id}`: `may_compile` names `{name}`, which is not a crate name (letters, digits, `-` and `_`)"
+                    );
+                }
             }
             if !introduced.contains(id.as_str()) {
                 bail!("check `{id}` is not introduced by any step: add it to a step's `checks`");
@@ -554,6 +587,23 @@ fix = "f"
             .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "cache"]"#)
         };
         assert!(Manifest::parse(&rebuild("src/main.rs")).is_ok());
+        let overlay = |params: &str| {
+            format!(
+                "{MINIMAL}\n[checks.added]\nkind = \"rebuild\"\n{params}\ntitle = \"c\"\nwhy = \"w\"\nfix = \"f\"\n"
+            )
+            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "added"]"#)
+        };
+        let m = Manifest::parse(&overlay("overlay = \"steps/step-2/added\"\nmay_compile = [\"fnv\"]")).unwrap();
+        let Kind::Rebuild { change, overlay: folder, may_compile } = &m.checks["added"].kind else { panic!() };
+        assert_eq!(
+            (change, folder.as_deref(), may_compile.as_slice()),
+            (&None, Some("steps/step-2/added"), &["fnv".to_string()][..])
+        );
+        let e = err(overlay("overlay = \"/etc\""));
+        assert!(e.contains("check `added`: `overlay`") && e.contains("relative path"), "{e}");
+        assert!(err(overlay("overlay = \"a/../../b\"")).contains("without `..`"));
+        assert!(err(overlay("may_compile = [\"fnv\"]")).contains("needs a `change`"), "a rebuild with no change");
+        assert!(err(overlay("overlay = \"o\"\nmay_compile = [\"fnv v1\"]")).contains("not a crate name"));
         let e = err(rebuild("/tmp/victim3"));
         assert!(e.contains("check `cache`: `change`") && e.contains("relative path"), "{e}");
         assert!(err(rebuild("../victim")).contains("without `..`"));

@@ -150,7 +150,7 @@ impl<'a> Builds<'a> {
             .iter()
             .find_map(|step| {
                 step.checks.iter().find_map(|id| match &manifest.checks[id].kind {
-                    Kind::Rebuild { change } => Some((step.id.as_str(), change.as_str())),
+                    Kind::Rebuild { change: Some(change), .. } => Some((step.id.as_str(), change.as_str())),
                     _ => None,
                 })
             })
