@@ -53,7 +53,9 @@ def machine():
     rust = subprocess.run([docker, "image", "inspect", "--format", "{{.Size}}", "rust:1.95-slim-bookworm"],
                           capture_output=True, text=True).stdout.strip()
     return {"cpus": os.cpu_count(), "arch": platform.machine(), "docker_server": server,
-            "rust_base_image_bytes": int(rust) if rust.isdigit() else None}
+            "rust_base_image_bytes": int(rust) if rust.isdigit() else None,
+            # Other work on the machine slows every build measured here.
+            "load_average": round(os.getloadavg()[0], 1)}
 
 
 def grade(no_cache):
@@ -127,6 +129,10 @@ def new_dependency():
                 changed.write(f"\n// bench: source-only change {stamp}\n")
             source = docker_build(context, tag)
             shutil.copytree(ROOT / check["overlay"], context, dirs_exist_ok=True)
+            # As the checker does: a comment naming this run, so that no layer an earlier
+            # build made from the same files serves this one.
+            with open(context / check["change"], "a") as changed:
+                changed.write(f"\n# bench: new dependency {stamp}\n")
             added = docker_build(context, tag)
             result["builds"][measured["id"]] = {"cold": cold, "source_only": source, "new_dependency": added}
             if measured is step:

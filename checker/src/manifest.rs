@@ -153,9 +153,10 @@ pub enum Kind {
     /// No `ADD` of local files.
     CopyNotAdd {},
     /// After a change to the context, the rebuild compiles the workshop's own crates and
-    /// no other crate but those `may_compile` names. The change: a comment appended to
-    /// the file `change`, and/or the files of the folder `overlay` (relative to the
-    /// workshop) laid over the context's files of the same names.
+    /// no other crate but those `may_compile` names. The change: the files of the folder
+    /// `overlay` (relative to the workshop) laid over the context's files of the same
+    /// names, and/or a comment naming the run appended to the file `change` (so that no
+    /// earlier run's layer cache can serve the rebuild).
     Rebuild {
         #[serde(default)]
         change: Option<String>,
@@ -239,6 +240,20 @@ impl fmt::Display for ByteSize {
 fn is_slug(id: &str) -> bool {
     id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// How a line comment starts in the file `path`, which a `rebuild` check's `change`
+/// appends to: `//` in Rust (and C-like) source, `#` in TOML, a Dockerfile or a shell
+/// script; `None` for a file whose comments the checker does not know.
+pub fn comment_start(path: &str) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("rs" | "c" | "h" | "cc" | "cpp" | "go" | "js" | "ts" | "java" | "kt" | "swift") => Some("//"),
+        Some("toml" | "yaml" | "yml" | "sh" | "py" | "rb" | "pl" | "conf" | "cfg") => Some("#"),
+        _ if name == "Dockerfile" || name.starts_with("Dockerfile.") => Some("#"),
+        _ => None,
+    }
 }
 
 /// A crate's name as cargo prints it: ASCII letters, digits, `-` and `_`.
@@ -387,6 +402,11 @@ impl Manifest {
                     if let Some(path) = path {
                         relative_inside(path).with_context(|| format!("check `{id}`: `{key}`"))?;
                     }
+                }
+                if let Some(change) = change.as_deref().filter(|c| comment_start(c).is_none()) {
+                    bail!(
+                        "check `{id}`: the checker does not know how to write a comment in `{change}`: make `change` a Rust source (.rs) or TOML file (.toml), or a Dockerfile"
+                    );
                 }
                 if let Some(name) = may_compile.iter().find(|c| !is_crate_name(c)) {
                     bail!(
@@ -604,6 +624,13 @@ fix = "f"
         assert!(err(overlay("overlay = \"a/../../b\"")).contains("without `..`"));
         assert!(err(overlay("may_compile = [\"fnv\"]")).contains("needs a `change`"), "a rebuild with no change");
         assert!(err(overlay("overlay = \"o\"\nmay_compile = [\"fnv v1\"]")).contains("not a crate name"));
+        assert!(Manifest::parse(&overlay("overlay = \"o\"\nchange = \"Cargo.toml\"")).is_ok());
+        let e = err(overlay("overlay = \"o\"\nchange = \"Cargo.lock\""));
+        assert!(e.contains("does not know how to write a comment in `Cargo.lock`"), "{e}");
+        assert_eq!(
+            ["src/main.rs", "Cargo.toml", "Dockerfile", "a/b.YML", "README"].map(comment_start),
+            [Some("//"), Some("#"), Some("#"), Some("#"), None]
+        );
         let e = err(rebuild("/tmp/victim3"));
         assert!(e.contains("check `cache`: `change`") && e.contains("relative path"), "{e}");
         assert!(err(rebuild("../victim")).contains("without `..`"));

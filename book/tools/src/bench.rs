@@ -67,6 +67,9 @@ pub struct Machine {
     pub arch: String,
     pub docker_server: String,
     pub rust_base_image_bytes: Option<u64>,
+    /// The machine's 1-minute load average when the measurement started.
+    #[serde(default)]
+    pub load_average: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

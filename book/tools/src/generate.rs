@@ -115,9 +115,10 @@ fn sizes(manifest: &Manifest, bench: &Results, files: &mut Files) -> Result<()> 
 
 fn measured_on(bench: &Results) -> String {
     let m = &bench.machine;
+    let load = m.load_average.map(|l| format!(", a load average of {l:.1} at the start")).unwrap_or_default();
     format!(
-        "\n<small>Measured on {} with `python3 bench/bench.py`: {} cores ({}), Docker {}. Sizes are the \
-         image's uncompressed layers, as the checker counts them.</small>\n",
+        "\n<small>Measured on {} with `python3 bench/bench.py`: {} cores ({}), Docker {}{load}. Sizes are \
+         the image's uncompressed layers, as the checker counts them.</small>\n",
         bench.measured_at.get(..10).unwrap_or(&bench.measured_at),
         m.cpus,
         m.arch,

@@ -1,8 +1,9 @@
 //! The rebuild checks: after a change to the staged copy of the context, the rebuild
 //! compiles the workshop's own crate and no other crate but those the change adds. The
-//! change is a comment appended to one file (a source-only change: no dependency may
-//! compile), and/or files of the workshop laid over the context's (new Cargo files: only
-//! the crates they add may compile).
+//! change is files of the workshop laid over the context's (new Cargo files: only the
+//! crates they add may compile), and/or a comment naming the run appended to one file (a
+//! source-only change: no dependency may compile). The comment makes every run's change
+//! its own: an earlier run's layer cache never serves the rebuild.
 
 use std::path::{Path, PathBuf};
 
@@ -51,8 +52,10 @@ fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>) -> Result<Outcome> {
             Err(outcome) => return Ok(outcome),
         };
         // A change only the compiler sees: a comment with this run's id, so that no
-        // earlier run's cache can serve it.
-        append_no_follow(&file, format!("\n// checker: source-only change {}\n", run.names.run).as_bytes())
+        // earlier run's layer cache can serve it (the manifest knows the file's comments).
+        let comment = crate::manifest::comment_start(change).unwrap_or("//");
+        let what = if check.overlay.is_some() { "change" } else { "source-only change" };
+        append_no_follow(&file, format!("\n{comment} checker: {what} {}\n", run.names.run).as_bytes())
             .with_context(|| format!("cannot change {}", file.display()))?;
         if !files.iter().any(|f| f == change) {
             files.push(change.to_string());
