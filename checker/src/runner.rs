@@ -689,6 +689,44 @@ mod tests {
         );
     }
 
+    #[test]
+    fn each_rebuild_keeps_its_own_log() {
+        let m = manifest(&[
+            ("builds", "kind = \"build\""),
+            ("cache", "kind = \"rebuild\"\nchange = \"src/main.rs\""),
+            ("added", "kind = \"rebuild\"\noverlay = \"added\"\nchange = \"Cargo.toml\"\nmay_compile = [\"fnv\"]"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for (name, text) in [
+            ("Dockerfile", DOCKERFILE),
+            ("src/main.rs", "fn main() {}"),
+            ("Cargo.toml", "[package]\n"),
+            ("added/Cargo.toml", "[package]\n[dependencies]\nfnv = \"1\"\n"),
+        ] {
+            std::fs::create_dir_all(p.join(name).parent().unwrap()).unwrap();
+            std::fs::write(p.join(name), text).unwrap();
+        }
+        let mut target = Target::learner(&m, &m.steps[0], p);
+        target.layers = vec![p.to_path_buf()];
+        let logs = tempfile::tempdir().unwrap();
+        let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
+        let fake = Arc::new(Fake::new(true, 200));
+        let engine: SharedEngine = fake.clone();
+        let report = run_on(&engine, &target, &options).unwrap();
+        assert!(report.passed, "{:?}", report.checks);
+        let mut names: Vec<String> = std::fs::read_dir(logs.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().split('.').nth(2).unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["build", "rebuild", "rebuild-added"]);
+        // The overlay's Cargo.toml, then a comment naming the run in TOML's syntax.
+        let built = fake.calls().into_iter().filter(|c| c.starts_with("built with")).last().unwrap();
+        assert!(built.contains("fnv = \\\"1\\\"\\n\\n# checker: change "), "{built}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn an_overlay_never_reads_or_writes_through_a_link() {

@@ -31,14 +31,16 @@ pub struct Check<'a> {
 /// Each check changes the staged copy (the changes add up, in the manifest's order) and
 /// rebuilds from the cache.
 pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<()> {
-    for (id, check) in checks {
-        let outcome = rebuild(run, check)?;
+    for (i, (id, check)) in checks.iter().enumerate() {
+        // Each rebuild keeps its own log: `rebuild` for the first, as every step had one.
+        let log = if i == 0 { "rebuild".to_string() } else { format!("rebuild-{id}") };
+        let outcome = rebuild(run, check, &log)?;
         run.set(id, outcome);
     }
     Ok(())
 }
 
-fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>) -> Result<Outcome> {
+fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>, log_name: &str) -> Result<Outcome> {
     let mut files = Vec::new();
     if let Some(overlay) = check.overlay {
         match lay_over(run, overlay)? {
@@ -64,7 +66,7 @@ fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>) -> Result<Outcome> {
     let change = Change { files: &listed(&files), adds: check.may_compile };
     let tag = format!("{}-rebuild", run.names.image);
     let outcome = run.build_image(&tag, &format!("rebuilding after a change to {}", change.files), false)?;
-    let log_path = run.save_log(&outcome.log, "rebuild")?;
+    let log_path = run.save_log(&outcome.log, log_name)?;
     let rebuilt = outcome.duration.as_secs_f64();
     // The report's rebuild time is the first rebuild's: the source-only one, when a step
     // checks several.
