@@ -34,7 +34,8 @@ const SERVER_FILES: [&str; 2] = ["src/main.rs", "Cargo.lock"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// The rule broken: `step-folder`, `todo-block`, `starting-point`, `same-server`,
-    /// `locked`, `architecture`, `line-endings`, `book-page`, `generated` or `measured`.
+    /// `locked`, `architecture`, `line-endings`, `check-files`, `book-page`, `generated` or
+    /// `measured`.
     pub rule: &'static str,
     /// What is wrong.
     pub what: String,
@@ -66,6 +67,7 @@ pub fn check(root: &Path, manifest: &Manifest) -> Vec<Problem> {
         }
     }
     line_endings(&mut found, &files);
+    check_files(&mut found, manifest);
     book_pages(&mut found, manifest);
     generated(&mut found);
     measured(&mut found, manifest);
@@ -583,6 +585,69 @@ fn line_endings(found: &mut Found<'_>, files: &[PathBuf]) {
 
 /// Every check has its page, book/src/checks/<id>.md, listed in SUMMARY.md (mdBook renders
 /// only the pages listed there, and every failure links to its check's page).
+/// The files a `rebuild` check changes are in the folder of the step that introduces it;
+/// an `overlay` folder holds files, each replacing one of that folder's, and a Cargo.lock
+/// there adds the crates `may_compile` names (the step's own Cargo.lock has none of them).
+fn check_files(found: &mut Found<'_>, manifest: &Manifest) {
+    let root = found.root;
+    for step in &manifest.steps {
+        let dir = root.join(&step.dir);
+        for id in &step.checks {
+            let Kind::Rebuild { change, overlay, may_compile } = &manifest.checks[id].kind else { continue };
+            if let Some(change) = change
+                && !dir.join(change).is_file()
+            {
+                found.add(
+                    "check-files",
+                    format!("{}/{change}", step.dir),
+                    format!("the check `{id}` changes {change}, which {} does not have", step.id),
+                    format!("correct the check's `change`, or add {change} to {}", step.dir),
+                );
+            }
+            let Some(overlay) = overlay else { continue };
+            let files = files_under(&root.join(overlay));
+            if files.is_empty() {
+                found.add(
+                    "check-files",
+                    overlay,
+                    format!("the check `{id}` lays the files of {overlay} over the context, but there are none"),
+                    format!("put the files that replace {}'s in {overlay}, or correct the check's `overlay`", step.id),
+                );
+            }
+            for file in &files {
+                let name = relative(&root.join(overlay), file);
+                if !dir.join(&name).is_file() {
+                    found.add(
+                        "check-files",
+                        found.rel(file),
+                        format!("the check `{id}` would replace {name}, which {} does not have", step.id),
+                        format!("name the file after the one of {} it replaces, or remove it", step.dir),
+                    );
+                }
+            }
+            let crates = |path: &Path| -> Vec<String> {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                text.lines().filter_map(|l| Some(l.strip_prefix("name = \"")?.strip_suffix('"')?.to_string())).collect()
+            };
+            let lock = root.join(overlay).join("Cargo.lock");
+            if lock.is_file() {
+                let (new, old) = (crates(&lock), crates(&dir.join("Cargo.lock")));
+                for name in may_compile.iter().filter(|c| !new.contains(c) || old.contains(c)) {
+                    found.add(
+                        "check-files",
+                        found.rel(&lock),
+                        format!(
+                            "the check `{id}` lets {name} compile, but {name} is not a crate this Cargo.lock adds to {}'s",
+                            step.id
+                        ),
+                        format!("add {name} to the overlay's Cargo.toml and Cargo.lock, or correct `may_compile`"),
+                    );
+                }
+            }
+        }
+    }
+}
+
 fn book_pages(found: &mut Found<'_>, manifest: &Manifest) {
     let summary = found.root.join("book/src/SUMMARY.md");
     let Ok(text) = std::fs::read_to_string(&summary) else {
@@ -872,6 +937,56 @@ fix = "f"
         assert_eq!(rules(&found), ["starting-point"], "{found:#?}");
         assert_eq!(found[0].at, "steps/step-2/.dockerignore");
         assert!(found[0].fix.contains("copy steps/step-1/solution/.dockerignore"), "{}", found[0].fix);
+    }
+
+    #[test]
+    fn dev_finds_a_rebuild_check_whose_files_do_not_fit_its_step() {
+        let with_check = |params: &str| {
+            MANIFEST.replace(r#"checks = ["workdir-set"]"#, r#"checks = ["workdir-set", "added"]"#)
+                + &format!("\n[checks.added]\nkind = \"rebuild\"\n{params}\ntitle = \"t\"\nwhy = \"w\"\nfix = \"f\"\n")
+        };
+        let sound = |root: &Path| {
+            write(root, "book/src/checks/added.md", "# page\n");
+            let summary = fs::read_to_string(root.join("book/src/SUMMARY.md")).unwrap();
+            write(root, "book/src/SUMMARY.md", &(summary + "  - [added](checks/added.md)\n"));
+            for n in 1..=2 {
+                write(root, &format!("steps/step-{n}/Cargo.lock"), "name = \"server\"\n");
+            }
+            write(root, "steps/step-2/added/Cargo.lock", "name = \"server\"\nname = \"fnv\"\n");
+        };
+        let params = "overlay = \"steps/step-2/added\"\nmay_compile = [\"fnv\"]\nchange = \"src/main.rs\"";
+        let found = after(|root| {
+            sound(root);
+            write(root, "workshop.toml", &with_check(params));
+        });
+        assert_eq!(found, vec![], "a sound overlay");
+        let found = after(|root| {
+            sound(root);
+            write(
+                root,
+                "workshop.toml",
+                &with_check(&params.replace("fnv\"]", "fnv\", \"itoa\"]").replace("main.rs", "lib.rs")),
+            );
+            write(root, "steps/step-2/added/Cargo.tom", "[package]\n");
+        });
+        let at: Vec<_> = found.iter().map(|p| (p.rule, p.at.as_str())).collect();
+        assert_eq!(
+            at,
+            [
+                ("check-files", "steps/step-2/src/lib.rs"),
+                ("check-files", "steps/step-2/added/Cargo.tom"),
+                ("check-files", "steps/step-2/added/Cargo.lock")
+            ],
+            "{found:#?}"
+        );
+        assert!(found[2].what.contains("itoa is not a crate this Cargo.lock adds"), "{}", found[2].what);
+        let found = after(|root| {
+            sound(root);
+            fs::remove_dir_all(root.join("steps/step-2/added")).unwrap();
+            write(root, "workshop.toml", &with_check(params));
+        });
+        assert_eq!(rules(&found), ["check-files"], "{found:#?}");
+        assert!(found[0].what.contains("there are none"), "{}", found[0].what);
     }
 
     #[test]

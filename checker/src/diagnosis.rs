@@ -78,6 +78,14 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     if has("for field `sharing`") {
         return Some("Podman's cache mounts have no `sharing=private`: leave `sharing=` out (the default, shared, works on every engine), or use `sharing=locked`.".into());
     }
+    // A COPY --from or a RUN that reads a cache mount's folder outside the RUN that
+    // mounts it finds it empty: the build fails there, with a "not found" of its own.
+    if let Some(read) = cache_mount_read(log, dockerfile) {
+        return Some(format!(
+            "{}. Copy what you need out of the cache mount within the RUN that mounts it (`&& cp target/<triple>/release/server /app/server`), then COPY --from that copy.",
+            capitalized(&read)
+        ));
+    }
     if has("failed to compute cache key") || (has("COPY") && has("not found")) {
         return Some("A COPY names a path that is not in the build context (or in the stage it copies from): check the path, and that .dockerignore does not exclude it.".into());
     }
@@ -92,6 +100,26 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
         return Some("The Rust compiler rejected the source: fix the error it reports (its file and line are in the log below) in src/.".into());
     }
     None
+}
+
+/// What a failed build read from a cache mount's folder outside its RUN: the finding at
+/// the failing line, or, when the log names no line but says a file was missing, the
+/// first finding.
+fn cache_mount_read(log: &str, dockerfile: &str) -> Option<String> {
+    let findings = crate::dockerfile::Dockerfile::parse(dockerfile).ok()?.cache_mount_findings();
+    let failed_at = crate::buildkit::build_error_line(log, dockerfile);
+    let missing = ["not found", "No such file", "no such file", "cannot stat"].iter().any(|m| log.contains(m));
+    let found = match failed_at {
+        Some(line) => findings.into_iter().find(|f| f.line == line),
+        None if missing => findings.into_iter().next(),
+        None => None,
+    };
+    found.map(|f| f.message)
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// A stage that a `--from=` names but no `FROM … AS` declares.
@@ -287,6 +315,25 @@ mod tests {
         let proc_macro = "#9 12.0 error: cannot produce proc-macro for `tokio-macros v2.6.0` as the target `x86_64-unknown-linux-gnu` does not support these crate types\n";
         assert!(diagnose_build(proc_macro, "").unwrap().contains("--target"));
         assert_eq!(build_error("#8 ERROR: \"/src\" not found: not found\n------\n"), "\"/src\" not found: not found");
+    }
+
+    #[test]
+    fn a_build_that_reads_a_cache_mount_outside_its_run_is_told_why() {
+        let df = "FROM rust:1 AS builder\nWORKDIR /app\nRUN --mount=type=cache,target=target cargo build\nFROM scratch\nCOPY --from=builder /app/target/release/server /server\n";
+        let log = "#8 [stage-1 1/1] COPY --from=builder /app/target/release/server /server\n#8 ERROR: failed to walk /var/lib/docker/tmp/buildkit-mount1/app/target/release: lstat /var/lib/docker/tmp/buildkit-mount1/app/target/release: no such file or directory\n------\n > [stage-1 1/1] COPY --from=builder /app/target/release/server /server:\n------\nfailed to compute cache key: failed to walk /var/lib/docker/tmp/buildkit-mount1/app/target/release: lstat /var/lib/docker/tmp/buildkit-mount1/app/target/release: no such file or directory\n";
+        let fix = diagnose_build(log, df).unwrap();
+        assert!(fix.starts_with("`COPY --from=builder` on line 5 reads /app/target/release/server, under /app/target: the cache mount of the RUN on line 3"), "{fix}");
+        assert!(fix.contains("within the RUN that mounts it"), "{fix}");
+        let split = "FROM rust:1 AS builder\nWORKDIR /app\nRUN --mount=type=cache,target=/app/target cargo build\nRUN cp target/release/server /app/server\n";
+        let log = "#7 0.3 cp: cannot stat 'target/release/server': No such file or directory\n------\n > [builder 4/4] RUN cp target/release/server /app/server:\n------\nexecutor failed running [/bin/sh -c cp target/release/server /app/server]: exit code: 1\n";
+        assert!(
+            diagnose_build(log, split)
+                .unwrap()
+                .starts_with("The RUN on line 4 reads target/release/server, under /app/target")
+        );
+        // Another failure of the same Dockerfile is not blamed on the cache mount.
+        let other = "#6 4.21 error[E0425]: cannot find value `x`\n > [builder 3/4] RUN --mount=type=cache,target=/app/target cargo build:\n";
+        assert!(diagnose_build(other, split).unwrap().contains("compiler rejected"));
     }
 
     #[test]

@@ -35,6 +35,13 @@ pub enum Step {
         sources: Vec<String>,
         line: usize,
     },
+    /// RUN; `cache_mounts` are the targets of its `--mount=type=cache` flags as written
+    /// (relative ones start at the WORKDIR), `command` its command line(s) and heredocs.
+    Run {
+        cache_mounts: Vec<String>,
+        command: String,
+        line: usize,
+    },
 }
 
 impl Step {
@@ -42,7 +49,7 @@ impl Step {
     fn workdir(&self) -> Option<(String, usize)> {
         match self {
             Step::Workdir { path, line } => Some((path.clone(), *line)),
-            Step::Copy { .. } => None,
+            Step::Copy { .. } | Step::Run { .. } => None,
         }
     }
 }
@@ -92,6 +99,16 @@ impl Dockerfile {
                             sources: sources(&a.src),
                             line: line_of(a.add.span.start),
                         }),
+                        Instruction::Run(r) => Some(Step::Run {
+                            cache_mounts: r
+                                .options
+                                .iter()
+                                .filter(|f| f.name.value == "mount")
+                                .filter_map(|f| cache_mount_target(&f.value.as_ref()?.value))
+                                .collect(),
+                            command: run_command(r),
+                            line: line_of(r.run.span.start),
+                        }),
                         _ => None,
                     })
                     .collect(),
@@ -129,7 +146,7 @@ impl Dockerfile {
             .flat_map(|s| &s.steps)
             .filter_map(|step| match step {
                 Step::Copy { from: Some(from), .. } => Some(from.to_ascii_lowercase()),
-                Step::Copy { from: None, .. } | Step::Workdir { .. } => None,
+                Step::Copy { from: None, .. } | Step::Workdir { .. } | Step::Run { .. } => None,
             })
             .filter(|name| !name.chars().all(|c| c.is_ascii_digit()) && !name.contains(['/', ':']) && !declared(name))
             .collect()
@@ -212,6 +229,145 @@ impl Dockerfile {
             })
             .collect()
     }
+}
+
+impl Dockerfile {
+    /// The index of the stage that `name` (a stage's name, or its index) names among the
+    /// stages before stage `index`.
+    fn earlier_stage(&self, index: usize, name: &str) -> Option<usize> {
+        if let Ok(n) = name.parse::<usize>() {
+            return (n < index).then_some(n);
+        }
+        self.stages[..index].iter().rposition(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// Reads of a cache mount's folder where its files are not: a `COPY --from` of a
+    /// path under a cache mount of the stage it copies from (or of a stage that one
+    /// starts from), and a later `RUN` of that stage that names a path under a cache mount
+    /// it does not mount itself. A cache mount is never part of the image: after its RUN,
+    /// its folder is what it was before, usually empty.
+    pub fn cache_mount_findings(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        // Per stage, at its end: its WORKDIR, and each cache mount its RUNs (and those of
+        // the stages it starts from) mounted, with the line of the first RUN that did.
+        let mut ends: Vec<(String, Vec<(String, usize)>)> = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            let parent = self.earlier_stage(i, &stage.image);
+            let (mut workdir, mut mounts) = parent.map(|p| ends[p].clone()).unwrap_or_else(|| ("/".into(), vec![]));
+            for step in &stage.steps {
+                match step {
+                    Step::Workdir { path, .. } => workdir = join(&workdir, path),
+                    Step::Run { cache_mounts, command, line } => {
+                        let own: Vec<String> = cache_mounts.iter().map(|t| join(&workdir, t)).collect();
+                        let read = mounts
+                            .iter()
+                            .filter(|(target, _)| !own.contains(target))
+                            .find_map(|(target, at)| Some((read_under(command, &workdir, target)?, target, at)));
+                        if let Some((path, target, at)) = read {
+                            findings.push(Finding {
+                                line: *line,
+                                message: format!(
+                                    "the RUN on line {line} reads {path}, under {target}: the cache mount of the RUN on line {at}, which this RUN does not mount, so it finds that folder empty"
+                                ),
+                            });
+                        }
+                        for target in own {
+                            if !mounts.iter().any(|(m, _)| *m == target) {
+                                mounts.push((target, *line));
+                            }
+                        }
+                    }
+                    Step::Copy { from: Some(from), sources, line, .. } => {
+                        let Some(source) = self.earlier_stage(i, from) else { continue };
+                        let read = sources.iter().find_map(|s| {
+                            let path = join("/", s);
+                            let (target, at) = ends[source].1.iter().find(|(t, _)| under(&path, t))?;
+                            Some((s, target, at))
+                        });
+                        if let Some((path, target, at)) = read {
+                            findings.push(Finding {
+                                line: *line,
+                                message: format!(
+                                    "`COPY --from={from}` on line {line} reads {path}, under {target}: the cache mount of the RUN on line {at}, whose files are never in the stage, so the copy finds nothing there"
+                                ),
+                            });
+                        }
+                    }
+                    Step::Copy { .. } => {}
+                }
+            }
+            ends.push((workdir, mounts));
+        }
+        findings
+    }
+}
+
+/// The target of a `--mount` flag's value if it mounts a cache (`type=cache`); the
+/// default type, `bind`, and the others keep their files elsewhere.
+fn cache_mount_target(value: &str) -> Option<String> {
+    let mut cache = false;
+    let mut target = None;
+    for field in value.split(',') {
+        let (key, val) = field.split_once('=').unwrap_or((field, ""));
+        match key.trim().to_ascii_lowercase().as_str() {
+            "type" => cache = val.trim().trim_matches('"') == "cache",
+            "target" | "dst" | "destination" => target = Some(val.trim().trim_matches('"').to_string()),
+            _ => {}
+        }
+    }
+    target.filter(|t| cache && !t.is_empty())
+}
+
+/// A RUN's command as one line, with its heredocs: what its shell reads.
+fn run_command(run: &parse_dockerfile::RunInstruction<'_>) -> String {
+    let mut text = match &run.arguments {
+        parse_dockerfile::Command::Exec(args) => {
+            args.value.iter().map(|a| a.value.as_ref()).collect::<Vec<_>>().join(" ")
+        }
+        parse_dockerfile::Command::Shell(shell) => shell.value.replace("\\\r\n", " ").replace("\\\n", " "),
+        _ => String::new(),
+    };
+    for doc in &run.here_docs {
+        text.push('\n');
+        text.push_str(&doc.value);
+    }
+    text
+}
+
+/// `path` from the folder `dir`, with `.` and `..` resolved and no trailing `/`.
+fn join(dir: &str, path: &str) -> String {
+    let start = if path.starts_with('/') { "" } else { dir };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in start.split('/').chain(path.split('/')) {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether `path` is the folder `dir` or lies below it.
+fn under(path: &str, dir: &str) -> bool {
+    path == dir || dir == "/" || path.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// The first word of a shell command that names a path under `target` (absolute, or
+/// relative to `workdir`), as the command writes it up to its first variable
+/// (`target/…` for `"target/$(uname -m)-unknown-linux-gnu/release/server"`).
+fn read_under(command: &str, workdir: &str, target: &str) -> Option<String> {
+    command
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '<' | '>' | '=' | '`'))
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\'').split(['"', '\'']).next().unwrap_or_default())
+        .filter(|w| !w.is_empty() && !w.starts_with(['-', '$']))
+        .find(|w| under(&join(workdir, w), target))
+        .map(|w| match w.split_once('$') {
+            Some((fixed, _)) => format!("{fixed}…"),
+            None => w.to_string(),
+        })
 }
 
 /// Whether the Dockerfile falls into the placeholder trap: it builds a placeholder
@@ -339,7 +495,10 @@ mod tests {
         let d = df("FROM rust:1 AS b\nRUN <<EOF\necho hi\nEOF\nCOPY --chmod=0555 --from=b \\\n  /a /b\n");
         assert_eq!(
             d.stages[0].steps,
-            [Step::Copy { add: false, from: Some("b".into()), sources: vec!["/a".into()], line: 5 }]
+            [
+                Step::Run { cache_mounts: vec![], command: "\necho hi\n".into(), line: 2 },
+                Step::Copy { add: false, from: Some("b".into()), sources: vec!["/a".into()], line: 5 }
+            ]
         );
     }
 
@@ -358,6 +517,81 @@ mod tests {
         );
         assert_eq!(d.base_images(), ["rust:1.95-slim", "debian:bookworm-slim"]);
         assert_eq!(d.missing_stages(), ["bulider"]);
+    }
+
+    /// Step 9's solution, with its two cache mounts.
+    const CACHED: &str = "FROM rust:1.95-slim-bookworm AS builder\nWORKDIR /app\nCOPY . .\n\
+        RUN --mount=type=cache,target=/usr/local/cargo/registry \\\n    --mount=type=cache,target=/app/target \\\n    \
+        cargo build --release --locked --target \"$(uname -m)-unknown-linux-gnu\" \\\n \
+        && cp \"target/$(uname -m)-unknown-linux-gnu/release/server\" /app/server\n\
+        FROM scratch\nCOPY --from=builder --chmod=0555 /app/server /server\n";
+
+    #[test]
+    fn cache_mounts_are_read_with_their_targets() {
+        let d = df(CACHED);
+        let Step::Run { cache_mounts, command, line } = &d.stages[0].steps[2] else { panic!("{:?}", d.stages[0]) };
+        assert_eq!(cache_mounts, &["/usr/local/cargo/registry", "/app/target"]);
+        assert_eq!(*line, 4);
+        assert!(command.starts_with("cargo build") && command.contains("&& cp"), "{command}");
+        let types = df(
+            "FROM a\nRUN --mount=type=bind,target=/b --mount=target=/c,type=cache,id=x \\\n  --mount=type=secret,id=s true\n",
+        );
+        let Step::Run { cache_mounts, .. } = &types.stages[0].steps[0] else { panic!() };
+        assert_eq!(cache_mounts, &["/c"], "only cache mounts, with the keys in any order");
+    }
+
+    #[test]
+    fn the_binary_copied_out_within_the_run_reads_no_cache_mount() {
+        assert_eq!(df(CACHED).cache_mount_findings(), vec![]);
+        // The same target mounted again in a later RUN is no read of an empty folder.
+        let again = format!("{CACHED}FROM builder\nRUN --mount=type=cache,target=/app/target ls target/\n");
+        assert_eq!(df(&again).cache_mount_findings(), vec![]);
+    }
+
+    #[test]
+    fn a_copy_from_a_cache_mount_is_found_at_its_line() {
+        let copy = CACHED
+            .replace(" \\\n && cp \"target/$(uname -m)-unknown-linux-gnu/release/server\" /app/server", "")
+            .replace("/app/server /server", "/app/target/x86_64-unknown-linux-gnu/release/server /server");
+        let f = df(&copy).cache_mount_findings();
+        assert_eq!(lines(f.clone()), [8], "{copy}");
+        assert_eq!(
+            f[0].message,
+            "`COPY --from=builder` on line 8 reads /app/target/x86_64-unknown-linux-gnu/release/server, under /app/target: the cache mount of the RUN on line 4, whose files are never in the stage, so the copy finds nothing there"
+        );
+        // By the stage's index, and through a stage that starts from the builder.
+        assert_eq!(lines(df(&copy.replace("--from=builder", "--from=0")).cache_mount_findings()), [8]);
+        let through = copy
+            .replace("FROM scratch", "FROM builder AS tested\nFROM scratch")
+            .replace("--from=builder", "--from=tested");
+        assert_eq!(lines(df(&through).cache_mount_findings()), [9]);
+    }
+
+    #[test]
+    fn a_later_run_that_reads_a_cache_mount_it_does_not_mount_is_found() {
+        let split = CACHED.replace(" \\\n && cp", "\nRUN cp");
+        let f = df(&split).cache_mount_findings();
+        assert_eq!(lines(f.clone()), [7], "{split}");
+        assert_eq!(
+            f[0].message,
+            "the RUN on line 7 reads target/…, under /app/target: the cache mount of the RUN on line 4, which this RUN does not mount, so it finds that folder empty"
+        );
+        // A relative target is mounted below the WORKDIR, as BuildKit does.
+        let relative = "FROM rust:1 AS b\nWORKDIR /app\nRUN --mount=type=cache,target=target cargo build\nRUN ls /app/target/release\n";
+        assert_eq!(lines(df(relative).cache_mount_findings()), [4]);
+        // Words that are no path under the mount: a flag, another folder, a variable.
+        let unrelated = "FROM rust:1 AS b\nWORKDIR /app\nRUN --mount=type=cache,target=/app/target cargo build\nRUN cargo build --target x targets/a $TARGET /app/targetx\n";
+        assert_eq!(df(unrelated).cache_mount_findings(), vec![]);
+    }
+
+    #[test]
+    fn paths_join_as_the_engine_joins_them() {
+        assert_eq!(join("/app", "target"), "/app/target");
+        assert_eq!(join("/app", "/usr/local/"), "/usr/local");
+        assert_eq!(join("/app", "./a/../b"), "/app/b");
+        assert_eq!(join("/", "../.."), "/");
+        assert!(under("/app/target/x", "/app/target") && under("/app/target", "/app/target"));
+        assert!(!under("/app/targetx", "/app/target"));
     }
 
     #[test]

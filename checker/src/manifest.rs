@@ -152,8 +152,20 @@ pub enum Kind {
     Context { exclude: Vec<String> },
     /// No `ADD` of local files.
     CopyNotAdd {},
-    /// After a change to `change` alone, the rebuild compiles no dependency crate.
-    Rebuild { change: String },
+    /// After a change to the context, the rebuild compiles the workshop's own crates and
+    /// no other crate but those `may_compile` names. The change: the files of the folder
+    /// `overlay` (relative to the workshop) laid over the context's files of the same
+    /// names, and/or a comment naming the run appended to the file `change` (so that no
+    /// earlier run's layer cache can serve the rebuild).
+    Rebuild {
+        #[serde(default)]
+        change: Option<String>,
+        #[serde(default)]
+        overlay: Option<String>,
+        /// Crates (by name) that the change adds, which the rebuild may compile.
+        #[serde(default)]
+        may_compile: Vec<String>,
+    },
     /// The binary the image runs has no ELF interpreter and no needed libraries.
     StaticBinary {},
     /// The Dockerfile has at least `min` stages.
@@ -170,6 +182,9 @@ pub enum Kind {
     ExecEntrypoint {},
     /// `docker stop` ends the container within `within_secs`.
     Stop { within_secs: u64 },
+    /// No `COPY --from` and no later `RUN` reads a path under a cache mount
+    /// (`RUN --mount=type=cache`): its files are never part of the image.
+    CacheMountReads {},
 }
 
 /// A size in bytes, written in the manifest as `"150 MB"` (decimal units, as docker
@@ -225,6 +240,25 @@ impl fmt::Display for ByteSize {
 fn is_slug(id: &str) -> bool {
     id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// How a line comment starts in the file `path`, which a `rebuild` check's `change`
+/// appends to: `//` in Rust (and C-like) source, `#` in TOML, a Dockerfile or a shell
+/// script; `None` for a file whose comments the checker does not know.
+pub fn comment_start(path: &str) -> Option<&'static str> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match extension.as_deref() {
+        Some("rs" | "c" | "h" | "cc" | "cpp" | "go" | "js" | "ts" | "java" | "kt" | "swift") => Some("//"),
+        Some("toml" | "yaml" | "yml" | "sh" | "py" | "rb" | "pl" | "conf" | "cfg") => Some("#"),
+        _ if name == "Dockerfile" || name.starts_with("Dockerfile.") => Some("#"),
+        _ => None,
+    }
+}
+
+/// A crate's name as cargo prints it: ASCII letters, digits, `-` and `_`.
+fn is_crate_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// A path the checker reads or writes below the workshop (or the build context): relative,
@@ -358,8 +392,27 @@ impl Manifest {
             if !is_slug(id) {
                 bail!("check id `{id}` must be lowercase letters, digits and dashes: it names a book page");
             }
-            if let Kind::Rebuild { change } = &check.kind {
-                relative_inside(change).with_context(|| format!("check `{id}`: `change`"))?;
+            if let Kind::Rebuild { change, overlay, may_compile } = &check.kind {
+                if change.is_none() && overlay.is_none() {
+                    bail!(
+                        "check `{id}`: a `rebuild` check needs a `change` (a file to append to) or an `overlay` (a folder of files to lay over the context), or both"
+                    );
+                }
+                for (key, path) in [("change", change), ("overlay", overlay)] {
+                    if let Some(path) = path {
+                        relative_inside(path).with_context(|| format!("check `{id}`: `{key}`"))?;
+                    }
+                }
+                if let Some(change) = change.as_deref().filter(|c| comment_start(c).is_none()) {
+                    bail!(
+                        "check `{id}`: the checker does not know how to write a comment in `{change}`: make `change` a Rust source (.rs) or TOML file (.toml), or a Dockerfile"
+                    );
+                }
+                if let Some(name) = may_compile.iter().find(|c| !is_crate_name(c)) {
+                    bail!(
+                        "check `{id}`: `may_compile` names `{name}`, which is not a crate name (letters, digits, `-` and `_`)"
+                    );
+                }
             }
             if !introduced.contains(id.as_str()) {
                 bail!("check `{id}` is not introduced by any step: add it to a step's `checks`");
@@ -554,6 +607,30 @@ fix = "f"
             .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "cache"]"#)
         };
         assert!(Manifest::parse(&rebuild("src/main.rs")).is_ok());
+        let overlay = |params: &str| {
+            format!(
+                "{MINIMAL}\n[checks.added]\nkind = \"rebuild\"\n{params}\ntitle = \"c\"\nwhy = \"w\"\nfix = \"f\"\n"
+            )
+            .replace(r#"checks = ["image-size"]"#, r#"checks = ["image-size", "added"]"#)
+        };
+        let m = Manifest::parse(&overlay("overlay = \"steps/step-2/added\"\nmay_compile = [\"fnv\"]")).unwrap();
+        let Kind::Rebuild { change, overlay: folder, may_compile } = &m.checks["added"].kind else { panic!() };
+        assert_eq!(
+            (change, folder.as_deref(), may_compile.as_slice()),
+            (&None, Some("steps/step-2/added"), &["fnv".to_string()][..])
+        );
+        let e = err(overlay("overlay = \"/etc\""));
+        assert!(e.contains("check `added`: `overlay`") && e.contains("relative path"), "{e}");
+        assert!(err(overlay("overlay = \"a/../../b\"")).contains("without `..`"));
+        assert!(err(overlay("may_compile = [\"fnv\"]")).contains("needs a `change`"), "a rebuild with no change");
+        assert!(err(overlay("overlay = \"o\"\nmay_compile = [\"fnv v1\"]")).contains("not a crate name"));
+        assert!(Manifest::parse(&overlay("overlay = \"o\"\nchange = \"Cargo.toml\"")).is_ok());
+        let e = err(overlay("overlay = \"o\"\nchange = \"Cargo.lock\""));
+        assert!(e.contains("does not know how to write a comment in `Cargo.lock`"), "{e}");
+        assert_eq!(
+            ["src/main.rs", "Cargo.toml", "Dockerfile", "a/b.YML", "README"].map(comment_start),
+            [Some("//"), Some("#"), Some("#"), Some("#"), None]
+        );
         let e = err(rebuild("/tmp/victim3"));
         assert!(e.contains("check `cache`: `change`") && e.contains("relative path"), "{e}");
         assert!(err(rebuild("../victim")).contains("without `..`"));

@@ -55,6 +55,9 @@ pub struct Target<'m> {
     pub dockerfile: Option<PathBuf>,
     /// How the report names the context, e.g. `steps/step-5 + solution/`.
     pub label: String,
+    /// The workshop's root folder, where the manifest's paths start (a `rebuild` check's
+    /// `overlay`).
+    pub workshop: PathBuf,
 }
 
 impl<'m> Target<'m> {
@@ -69,6 +72,7 @@ impl<'m> Target<'m> {
             skip: vec!["solution"],
             dockerfile: None,
             label: step.dir.clone(),
+            workshop: root.to_path_buf(),
         }
     }
 }
@@ -423,6 +427,9 @@ mod tests {
         }
         fn build(&self, req: &BuildRequest<'_>, on_line: &mut dyn FnMut(&str)) -> Result<BuildOutcome> {
             self.log(format!("build {}", req.tag));
+            if let Ok(text) = std::fs::read_to_string(req.context.join("Cargo.toml")) {
+                self.log(format!("built with Cargo.toml {text:?}"));
+            }
             let log = if self.build_ok {
                 "#9 [2/2] RUN cargo build\n#9 1.0    Compiling server v0.1.0 (/app)\n"
             } else {
@@ -654,6 +661,139 @@ mod tests {
         }
         assert_eq!(result(&report, "cache").status, Status::Pass, "the rebuild needs no running container");
         assert!(!fake.calls().iter().any(|c| c.starts_with("peek") || c.starts_with("stop")));
+    }
+
+    #[test]
+    fn an_overlay_rebuild_lays_the_workshops_files_over_the_staged_copy_only() {
+        let m = manifest(&[
+            ("builds", "kind = \"build\""),
+            ("added", "kind = \"rebuild\"\noverlay = \"added\"\nmay_compile = [\"fnv\"]"),
+        ]);
+        let files = [
+            ("Dockerfile", DOCKERFILE),
+            ("Cargo.toml", "[package]\n"),
+            ("added/Cargo.toml", "[package]\n[dependencies]\nfnv = \"1\"\n"),
+        ];
+        let (fake, report) = check(Fake::new(true, 200), &m, &files);
+        let added = result(&report, "added");
+        assert_eq!(added.status, Status::Pass, "{added:?}");
+        assert!(
+            added.message.contains("after a change to Cargo.toml, which adds fnv: compiled server v0.1.0"),
+            "{}",
+            added.message
+        );
+        let builds: Vec<String> = fake.calls().into_iter().filter(|c| c.starts_with("built with")).collect();
+        assert_eq!(
+            builds,
+            [
+                "built with Cargo.toml \"[package]\\n\"",
+                "built with Cargo.toml \"[package]\\n[dependencies]\\nfnv = \\\"1\\\"\\n\""
+            ],
+            "the build, then the rebuild with the overlay's Cargo.toml"
+        );
+        // The context has no such file: the learner's failure. The workshop's folder is
+        // missing: the check cannot run.
+        let (_, report) = check(Fake::new(true, 200), &m, &[files[0], files[2]]);
+        assert_eq!(result(&report, "added").message, "the context has no Cargo.toml to replace");
+        let (_, report) = check(Fake::new(true, 200), &m, &files[..2]);
+        let r = result(&report, "added");
+        assert_eq!(
+            (r.status, r.message.as_str()),
+            (Status::Error, "the workshop has no folder added to lay over the context")
+        );
+    }
+
+    #[test]
+    fn each_rebuild_keeps_its_own_log() {
+        let m = manifest(&[
+            ("builds", "kind = \"build\""),
+            ("cache", "kind = \"rebuild\"\nchange = \"src/main.rs\""),
+            ("added", "kind = \"rebuild\"\noverlay = \"added\"\nchange = \"Cargo.toml\"\nmay_compile = [\"fnv\"]"),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        for (name, text) in [
+            ("Dockerfile", DOCKERFILE),
+            ("src/main.rs", "fn main() {}"),
+            ("Cargo.toml", "[package]\n"),
+            ("added/Cargo.toml", "[package]\n[dependencies]\nfnv = \"1\"\n"),
+        ] {
+            std::fs::create_dir_all(p.join(name).parent().unwrap()).unwrap();
+            std::fs::write(p.join(name), text).unwrap();
+        }
+        let mut target = Target::learner(&m, &m.steps[0], p);
+        target.layers = vec![p.to_path_buf()];
+        let logs = tempfile::tempdir().unwrap();
+        let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
+        let fake = Arc::new(Fake::new(true, 200));
+        let engine: SharedEngine = fake.clone();
+        let report = run_on(&engine, &target, &options).unwrap();
+        assert!(report.passed, "{:?}", report.checks);
+        let mut names: Vec<String> = std::fs::read_dir(logs.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().split('.').nth(2).unwrap().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["build", "rebuild", "rebuild-added"]);
+        // The overlay's Cargo.toml, then a comment naming the run in TOML's syntax.
+        let built = fake.calls().into_iter().rfind(|c| c.starts_with("built with")).unwrap();
+        assert!(built.contains("fnv = \\\"1\\\"\\n\\n# checker: change "), "{built}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_overlay_never_reads_or_writes_through_a_link() {
+        let m = manifest(&[
+            ("builds", "kind = \"build\""),
+            ("added", "kind = \"rebuild\"\noverlay = \"added\"\nmay_compile = [\"fnv\"]"),
+        ]);
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        std::fs::write(p.join("Dockerfile"), DOCKERFILE).unwrap();
+        std::fs::write(p.join("Cargo.toml"), "[package]\n").unwrap();
+        std::fs::create_dir(p.join("added")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), p.join("added/Cargo.toml")).unwrap();
+        let run = |p: &Path| {
+            let mut target = Target::learner(&m, &m.steps[0], p);
+            target.layers = vec![p.to_path_buf()];
+            let logs = tempfile::tempdir().unwrap();
+            let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
+            let fake = Arc::new(Fake::new(true, 200));
+            let engine: SharedEngine = fake.clone();
+            (run_on(&engine, &target, &options).unwrap(), fake)
+        };
+        let (report, fake) = run(p);
+        let r = result(&report, "added");
+        assert_eq!(r.status, Status::Error, "{r:?}");
+        assert!(r.message.contains("added/Cargo.toml is a symbolic link"), "{}", r.message);
+        assert!(!fake.calls().iter().any(|c| c.contains("secret")), "{:?}", fake.calls());
+        // The overlay folder itself a link.
+        std::fs::remove_dir_all(p.join("added")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), p.join("added")).unwrap();
+        let (report, _) = run(p);
+        assert!(
+            result(&report, "added").message.contains("never writes through a link"),
+            "{:?}",
+            result(&report, "added")
+        );
+        // The context's file a link: never written through.
+        std::fs::remove_file(p.join("added")).unwrap();
+        std::fs::create_dir(p.join("added")).unwrap();
+        std::fs::write(p.join("added/Cargo.toml"), "[package]\nchanged\n").unwrap();
+        std::fs::remove_file(p.join("Cargo.toml")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), p.join("Cargo.toml")).unwrap();
+        let (report, _) = run(p);
+        let r = result(&report, "added");
+        assert_eq!(r.status, Status::Fail, "{r:?}");
+        assert!(
+            r.message.contains("cannot replace Cargo.toml") && r.message.contains("symbolic link"),
+            "{}",
+            r.message
+        );
+        assert_eq!(std::fs::read_to_string(outside.path().join("secret")).unwrap(), "secret");
     }
 
     #[test]

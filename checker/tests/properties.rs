@@ -33,6 +33,10 @@ fn dockerfile_like() -> impl Strategy<Value = String> {
         Just("ARG X=".to_string()),
         Just("--from=builder ".to_string()),
         Just("--chmod=0555 ".to_string()),
+        Just("--mount=type=cache,target=/app/target ".to_string()),
+        Just("--mount=target=t,type=cache,id= ".to_string()),
+        Just("/app/target/x ".to_string()),
+        Just("target/ ".to_string()),
         Just("--platform=$BUILDPLATFORM ".to_string()),
         Just("${X:-a}".to_string()),
         Just("\\\n".to_string()),
@@ -88,8 +92,8 @@ proptest! {
     fn dockerfiles_never_panic(text in dockerfile_like()) {
         quick("reading a Dockerfile", || {
             if let Ok(df) = Dockerfile::parse(&text) {
-                let _ = (df.unpinned_bases(), df.workdir_findings(), df.local_adds());
-                let _ = (static_checks::base_image_pinned(&df), static_checks::workdir(&df), static_checks::copy_not_add(&df), static_checks::min_stages(&df, 2));
+                let _ = (df.unpinned_bases(), df.workdir_findings(), df.local_adds(), df.cache_mount_findings());
+                let _ = (static_checks::base_image_pinned(&df), static_checks::workdir(&df), static_checks::copy_not_add(&df), static_checks::min_stages(&df, 2), static_checks::cache_mount_reads(&df));
             }
         });
     }
@@ -99,7 +103,7 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         quick("reading a Dockerfile", || {
             if let Ok(df) = Dockerfile::parse(&text) {
-                let _ = (df.unpinned_bases(), df.workdir_findings(), df.local_adds());
+                let _ = (df.unpinned_bases(), df.workdir_findings(), df.local_adds(), df.cache_mount_findings());
             }
         });
     }
@@ -113,7 +117,8 @@ proptest! {
             let _ = diagnosis::diagnose_build(&log, &dockerfile);
             let _ = buildkit::telling_lines(&log, 12);
             let _ = buildkit::compiled(&log);
-            let _ = rebuild::dependency_cache("src/main.rs", &log, 1.0, "");
+            let _ = rebuild::verdict(&rebuild::Change { files: "src/main.rs", adds: &[] }, &log, 1.0, "");
+            let _ = rebuild::verdict(&rebuild::Change { files: "Cargo.toml", adds: &["fnv".into()] }, &log, 1.0, "");
             let _ = diagnosis::forks_refused(&log);
             let _ = diagnosis::engine_reason(&log);
             let exit = diagnosis::Exit { code: 3, engine_error: &log, log: &log, executable: Some("/server"), ..Default::default() };

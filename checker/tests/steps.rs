@@ -69,7 +69,9 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
     copy_workshop(root);
     assert_eq!(problems(root), vec![], "the copy is as sound as the workshop");
 
-    fs::create_dir_all(root.join("steps/step-9")).unwrap();
+    // A folder for a step after the last, which the manifest does not name.
+    let unnamed = format!("steps/step-{}", common::manifest().steps.len() + 1);
+    fs::create_dir_all(root.join(&unnamed)).unwrap();
     edit(root, "steps/step-3/Dockerfile", |t| t.replace("checker step-3", "checker"));
     edit(root, "steps/step-5/Dockerfile", |t| t + "RUN true\n");
     edit(root, "steps/step-6/src/main.rs", |t| t + "// changed\n");
@@ -79,6 +81,18 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
     });
     fs::remove_file(root.join("book/src/checks/graceful-stop.md")).unwrap();
     edit(root, dev::KNOBS, |t| t.replacen("rebuilds = ", "rebuilds = 1", 1));
+    // A file in a rebuild check's overlay that replaces no file of its step.
+    let manifest = common::manifest();
+    let overlay = manifest
+        .checks
+        .values()
+        .find_map(|c| match &c.kind {
+            checker::manifest::Kind::Rebuild { overlay: Some(overlay), .. } => Some(overlay.clone()),
+            _ => None,
+        })
+        .expect("a rebuild check with an overlay");
+    let stray = format!("{overlay}/README.md");
+    fs::write(root.join(&stray), "# notes\n").unwrap();
 
     let found = problems(root);
     let rules: BTreeSet<&str> = found.iter().map(|p| p.rule).collect();
@@ -90,6 +104,7 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
         "locked",
         "architecture",
         "line-endings",
+        "check-files",
         "book-page",
         // The steps changed since the book was generated.
         "generated",
@@ -99,13 +114,14 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
     assert_eq!(rules, expected, "\n{}", shown(&found));
     let at: BTreeSet<&str> = found.iter().map(|p| p.at.split(':').next().unwrap()).collect();
     let planted = BTreeSet::from([
-        "steps/step-9",
+        unnamed.as_str(),
         "steps/step-3/Dockerfile",
         "steps/step-5/Dockerfile",
         "steps/step-6/src/main.rs",
         "steps/step-8/.dockerignore",
         "steps/step-8/solution/Dockerfile",
         "book/src/checks/graceful-stop.md",
+        stray.as_str(),
         dev::STAMP,
         dev::KNOBS_RESULTS,
     ]);

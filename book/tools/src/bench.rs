@@ -9,9 +9,41 @@ pub struct Results {
     pub measured_at: String,
     pub machine: Machine,
     pub steps: Vec<StepSize>,
-    pub step_3: Step3,
-    pub step_8: Step8,
     pub grade: GradeTimes,
+    /// Plain docker builds of the first step whose rebuild check adds a dependency, and of
+    /// the step before it; absent from results of a workshop without such a step.
+    #[serde(default)]
+    pub new_dependency: Option<NewDependency>,
+}
+
+/// `docker build`s of two steps' solutions, cold, after a source-only change and after
+/// a rebuild check's files add a dependency.
+#[derive(Debug, Deserialize)]
+pub struct NewDependency {
+    /// The step whose check adds the dependency, the step before it, and that check.
+    pub step: String,
+    pub previous: String,
+    pub check: String,
+    /// The crates the check's files add.
+    pub adds: Vec<String>,
+    /// By step id.
+    pub builds: std::collections::BTreeMap<String, ThreeBuilds>,
+    /// The step's solution built once more with `--no-cache`.
+    pub no_cache_again: DockerBuild,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ThreeBuilds {
+    pub cold: DockerBuild,
+    pub source_only: DockerBuild,
+    pub new_dependency: DockerBuild,
+}
+
+/// One `docker build`: its seconds, and the crates cargo compiled (`name vX.Y.Z`).
+#[derive(Debug, Deserialize)]
+pub struct DockerBuild {
+    pub seconds: f64,
+    pub compiled: Vec<String>,
 }
 
 /// `checker grade --ci --jobs N` on a repository of every reference solution.
@@ -35,6 +67,9 @@ pub struct Machine {
     pub arch: String,
     pub docker_server: String,
     pub rust_base_image_bytes: Option<u64>,
+    /// The machine's 1-minute load average when the measurement started.
+    #[serde(default)]
+    pub load_average: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -21,7 +21,11 @@ enum Command {
     Generate,
     /// Run the checker on every step's starting point and on each mistake of
     /// book/mistakes.toml, and record its output (needs Docker; takes minutes).
-    Record,
+    Record {
+        /// Record only these steps' starting points and mistakes (by step id or mistake
+        /// name), e.g. `step-9 step-9-copy-from-cache-mount`; everything when none.
+        only: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -38,7 +42,7 @@ fn main() -> Result<()> {
                 if stamped { "; the stamp of their inputs updated" } else { "" }
             );
         }
-        Command::Record => book_tools::record::record_all(&root)?,
+        Command::Record { only } => book_tools::record::record_all(&root, &only)?,
     }
     Ok(())
 }

@@ -63,8 +63,16 @@ fn engine_note() -> Result<String> {
     ))
 }
 
-pub fn record_all(root: &Path) -> Result<()> {
+/// Records everything, or only the steps and mistakes `only` names.
+pub fn record_all(root: &Path, only: &[String]) -> Result<()> {
     let manifest = Manifest::load(&root.join("workshop.toml"))?;
+    let mistakes = Mistakes::load(root)?.mistakes;
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    if let Some(unknown) =
+        only.iter().find(|o| !manifest.steps.iter().any(|s| s.id == **o) && !mistakes.iter().any(|m| m.name == **o))
+    {
+        bail!("`{unknown}` is neither a step nor a mistake of book/mistakes.toml");
+    }
     let status =
         Command::new("cargo").args(["build", "--release", "-q", "-p", "checker"]).current_dir(root).status()?;
     if !status.success() {
@@ -72,12 +80,12 @@ pub fn record_all(root: &Path) -> Result<()> {
     }
     let checker = root.join("target/release/checker");
     save(root, "recorded-with.md", &engine_note()?)?;
-    for step in &manifest.steps {
+    for step in manifest.steps.iter().filter(|s| wanted(&s.id)) {
         let output = run(&checker, root, &[&step.id])?;
         let text = format!("$ checker {}\n{}", step.id, relative(&output, root, None));
         save(root, &format!("{}/start-output.txt", step.id), &text)?;
     }
-    for mistake in Mistakes::load(root)?.mistakes {
+    for mistake in mistakes.into_iter().filter(|m| wanted(&m.name)) {
         let step = manifest.step(&mistake.step)?;
         let staged = stage(root, step, &mistake)?;
         let dir = staged.path();

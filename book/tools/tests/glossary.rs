@@ -14,6 +14,7 @@ const TERMS: &[(&str, &str)] = &[
     ("Base image", r"(?i)\bbase\s+images?\b"),
     ("BuildKit", r"\bBuildKit\b"),
     ("Build context", r"(?i)\bbuild\s+contexts?\b"),
+    ("Cache mount", r"(?i)\bcache\s+mounts?\b"),
     (".dockerignore", r"\.dockerignore\b"),
     ("ELF interpreter", r"(?i)\bELF\s+interpreter\b|\bPT_INTERP\b|\bloaders?\b"),
     ("Exec form and shell form", r"(?i)\b(exec|shell)[-\s]+form\b"),

@@ -1,5 +1,6 @@
 //! The checks that read the Dockerfile alone: a pinned base image, WORKDIR before the
-//! source is copied, COPY rather than ADD, enough stages. Each finding carries its line.
+//! source is copied, COPY rather than ADD, enough stages, nothing read from a cache mount
+//! outside its RUN. Each finding carries its line.
 
 use crate::dockerfile::{Dockerfile, Finding};
 use crate::outcome::Outcome;
@@ -11,6 +12,7 @@ pub enum Check {
     Workdir,
     CopyNotAdd,
     MinStages(usize),
+    CacheMountReads,
 }
 
 pub fn evaluate(check: Check, df: &Dockerfile) -> Outcome {
@@ -19,6 +21,7 @@ pub fn evaluate(check: Check, df: &Dockerfile) -> Outcome {
         Check::Workdir => workdir(df),
         Check::CopyNotAdd => copy_not_add(df),
         Check::MinStages(min) => min_stages(df, min),
+        Check::CacheMountReads => cache_mount_reads(df),
     }
 }
 
@@ -55,4 +58,23 @@ pub fn min_stages(df: &Dockerfile, min: usize) -> Outcome {
         Outcome::fail(format!("the Dockerfile has {n} {plural}; at least {min} are needed"))
             .line(df.stages.last().map(|s| s.line))
     }
+}
+
+pub fn cache_mount_reads(df: &Dockerfile) -> Outcome {
+    let mut targets: Vec<&str> = Vec::new();
+    for step in df.stages.iter().flat_map(|s| &s.steps) {
+        if let crate::dockerfile::Step::Run { cache_mounts, .. } = step {
+            for target in cache_mounts {
+                if !targets.contains(&target.as_str()) {
+                    targets.push(target);
+                }
+            }
+        }
+    }
+    let pass = if targets.is_empty() {
+        "no RUN uses a cache mount".to_string()
+    } else {
+        format!("nothing outside its RUN reads the cache mounts ({})", targets.join(", "))
+    };
+    findings(df.cache_mount_findings(), &pass)
 }

@@ -32,8 +32,8 @@ pub enum Needs<'a> {
     Files(files::Check<'a>),
     /// A running container.
     Container(container::Check<'a>),
-    /// A rebuild after a change to one file.
-    Rebuild { change: &'a str },
+    /// A rebuild after a change to the context.
+    Rebuild(rebuild::Check<'a>),
 }
 
 impl Kind {
@@ -43,6 +43,7 @@ impl Kind {
             Kind::Workdir {} => Needs::Dockerfile(dockerfile::Check::Workdir),
             Kind::CopyNotAdd {} => Needs::Dockerfile(dockerfile::Check::CopyNotAdd),
             Kind::MinStages { min } => Needs::Dockerfile(dockerfile::Check::MinStages(*min)),
+            Kind::CacheMountReads {} => Needs::Dockerfile(dockerfile::Check::CacheMountReads),
             Kind::Context { exclude } => Needs::Context { exclude },
             Kind::Build {} => Needs::Build,
             Kind::ImageSize {} => Needs::Image(image::Check::Size),
@@ -58,7 +59,9 @@ impl Kind {
             }),
             Kind::ProcessUid {} => Needs::Container(container::Check::ProcessUid),
             Kind::Stop { within_secs } => Needs::Container(container::Check::Stop(Duration::from_secs(*within_secs))),
-            Kind::Rebuild { change } => Needs::Rebuild { change },
+            Kind::Rebuild { change, overlay, may_compile } => {
+                Needs::Rebuild(rebuild::Check { change: change.as_deref(), overlay: overlay.as_deref(), may_compile })
+            }
         }
     }
 
@@ -77,7 +80,7 @@ pub struct Phases<'a> {
     pub image: Vec<(&'a str, image::Check<'a>)>,
     pub files: Vec<(&'a str, files::Check<'a>)>,
     pub container: Vec<(&'a str, container::Check<'a>)>,
-    pub rebuild: Vec<(&'a str, &'a str)>,
+    pub rebuild: Vec<(&'a str, rebuild::Check<'a>)>,
 }
 
 impl<'a> Phases<'a> {
@@ -91,7 +94,7 @@ impl<'a> Phases<'a> {
                 Needs::Image(c) => p.image.push((id, c)),
                 Needs::Files(c) => p.files.push((id, c)),
                 Needs::Container(c) => p.container.push((id, c)),
-                Needs::Rebuild { change } => p.rebuild.push((id, change)),
+                Needs::Rebuild(c) => p.rebuild.push((id, c)),
             }
         }
         p
