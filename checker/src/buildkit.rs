@@ -153,6 +153,40 @@ pub fn build_step(line: &str) -> Option<&str> {
     count.contains('/').then_some(line)
 }
 
+/// Whether BuildKit ran again, instead of taking from its cache, a step that comes before
+/// the first COPY or ADD of its stage: its inputs cannot have changed since the first
+/// build, so the cache was lost and a rebuild measures nothing. BuildKit 0.13 (Docker 26)
+/// does this while another build of the same steps is running.
+pub fn lost_cache(log: &str) -> bool {
+    // Step id → (stage, position in it, instruction); and the ids BuildKit took from cache.
+    let mut steps = std::collections::HashMap::new();
+    let mut cached = std::collections::HashSet::new();
+    for line in log.lines() {
+        let Some((id, rest)) = line.split_once(' ') else { continue };
+        if rest.trim() == "CACHED" {
+            cached.insert(id);
+        } else if let Some(step) = build_step(line).filter(|_| id.starts_with('#'))
+            && let Some((bracket, instruction)) = step.strip_prefix('[').and_then(|s| s.split_once("] "))
+            && let Some((stage, count)) = bracket.rsplit_once(' ').or(Some(("", bracket)))
+            && let Some(position) = count.split('/').next().and_then(|n| n.parse::<u32>().ok())
+        {
+            steps.insert(id, (stage, position, instruction));
+        }
+    }
+    let first_copy = |stage: &str| {
+        steps
+            .values()
+            .filter(|(s, _, i)| *s == stage && (i.starts_with("COPY") || i.starts_with("ADD")))
+            .map(|(_, position, _)| *position)
+            .min()
+    };
+    steps.iter().any(|(id, (stage, position, instruction))| {
+        !instruction.starts_with("FROM")
+            && !cached.contains(id)
+            && first_copy(stage).is_some_and(|copy| *position < copy)
+    })
+}
+
 /// The instruction of a step from `build_step`: `RUN cargo build`.
 fn step_instruction(step: &str) -> Option<&str> {
     let after_stage = step.strip_prefix('[').and_then(|r| r.split_once("] ")).map(|(_, r)| r);
@@ -306,6 +340,17 @@ mod tests {
             "building at STEP \"RUN echo \"fn main() {}\" > m.rs  && cargo biuld\": while running runtime: exit status 101; the first compiler error: error: no such command: `biuld`"
         );
         assert_eq!(build_error("nothing went wrong here\n"), "the log names no error");
+    }
+
+    #[test]
+    fn a_rebuild_that_lost_the_cache_is_told_from_one_that_used_it() {
+        let used = "#4 [builder 1/6] FROM docker.io/library/rust:1.95\n#4 DONE 0.0s\n#5 [builder 2/6] WORKDIR /app\n#5 CACHED\n#6 [builder 3/6] COPY Cargo.toml ./\n#6 CACHED\n#8 [builder 5/6] COPY src ./src\n#8 DONE 0.1s\n#9 [builder 6/6] RUN cargo build\n#9 2.0   Compiling server v0.1.0 (/app)\n";
+        assert!(!lost_cache(used));
+        // Docker 26.1 while another build of the same steps ran: WORKDIR ran again.
+        let lost = used.replace("#5 CACHED\n", "#5 DONE 0.1s\n");
+        assert!(lost_cache(&lost));
+        // Buildah's log has no step ids: nothing is told.
+        assert!(!lost_cache("STEP 2/6: WORKDIR /app\nSTEP 3/6: COPY Cargo.toml ./\n"));
     }
 
     #[test]
