@@ -114,9 +114,7 @@ pub fn install_signal_handler() {
         });
         eprintln!("\ninterrupted: stopping docker and removing the checker's containers and images…");
         for child in children {
-            let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = child.kill();
-            let _ = child.wait();
+            stop(&mut child.lock().unwrap_or_else(|e| e.into_inner()));
         }
         run();
         std::thread::sleep(Duration::from_millis(300));
@@ -159,9 +157,32 @@ pub struct Pipes {
     pub stderr: Option<std::process::ChildStderr>,
 }
 
+/// Stops a child and what it started: SIGTERM to its process group first, which lets the
+/// client end its work (docker cancels the build; Podman also removes the build's
+/// container, whose processes a SIGKILL of the client would leave running), then SIGKILL
+/// after a grace period.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let group = nix::unistd::Pid::from_raw(child.id() as i32);
+        if nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM).is_ok() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while std::time::Instant::now() < deadline {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 impl Tracked {
+    /// See `stop`.
     pub fn kill(&self) {
-        let _ = self.child.lock().unwrap_or_else(|e| e.into_inner()).kill();
+        stop(&mut self.child.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     /// Waits for the process to end. It polls, since the handler may need the lock to

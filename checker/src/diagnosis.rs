@@ -3,6 +3,18 @@
 
 use crate::buildkit::strip_step_prefix;
 
+/// The first word of the Dockerfile that starts no instruction Docker knows.
+fn unknown_instruction(dockerfile: &str) -> Option<String> {
+    const KNOWN: &[&str] = &[
+        "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
+        "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+    ];
+    crate::buildkit::logical_lines(dockerfile).into_iter().find_map(|(_, text)| {
+        let word = text.split_whitespace().next()?.to_string();
+        (!KNOWN.contains(&word.to_ascii_uppercase().as_str())).then_some(word)
+    })
+}
+
 /// What `COPY --from=NAME` without a stage of that name is told, whatever the engine.
 fn no_such_stage(name: &str) -> String {
     format!(
@@ -20,6 +32,13 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     {
         return Some(no_such_stage(&name));
     }
+    // BuildKit names the word; Buildah says only that no FROM was found.
+    let unknown = log.lines().find_map(|l| l.split("unknown instruction: ").nth(1)).map(|w| w.trim().to_string());
+    if let Some(word) = unknown.or_else(|| has("no FROM statement found").then(|| unknown_instruction(dockerfile)).flatten()) {
+        return Some(format!(
+            "`{word}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…)."
+        ));
+    }
     // BuildKit's, the classic builder's and Buildah's words for it.
     let empty = [
         "file with no instructions",
@@ -33,12 +52,7 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
             "The Dockerfile has no instructions yet: write what the TODO block asks, starting with FROM.".into(),
         );
     }
-    if let Some(word) = log.lines().find_map(|l| l.split("unknown instruction: ").nth(1)) {
-        return Some(format!(
-            "`{}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…).",
-            word.trim()
-        ));
-    }
+
     if has("failed to do request") || has("pull access denied") || has("manifest unknown") || has("not found: manifest")
     {
         // Several bases load at once: the failing one is quoted (`> [internal] load
@@ -292,6 +306,7 @@ mod tests {
             ("Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags", "COPY --link f /f", "remove `--link`"),
             ("dockerfile parse error line 2: Unknown flag: link", "", "remove `--link`"),
             ("Error: no FROM statement found", "# TODO\n", "no instructions yet"),
+            ("Error: no FROM statement found", "# a typo\nFORM debian:bookworm-slim\n", "`FORM` is not a Dockerfile instruction"),
             ("Error: building: no stages to build", "", "no instructions yet"),
             ("Error: COPY --from=builder: no stage or image found with that name", "FROM rust:1\nFROM scratch\nCOPY --from=builder /a /a\n", "No stage is named `builder`"),
             ("resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)", "", "leave `sharing=` out"),

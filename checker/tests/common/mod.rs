@@ -177,7 +177,9 @@ pub fn assert_nothing_left(run_id: &str) {
     let label = format!("label=dev.workshop.checker.run={run_id}");
     // Untagged images are a builder's cache (Podman's intermediate images), not a run's.
     for what in [&["ps", "-aq", "--filter"][..], &["images", "-q", "--filter", "dangling=false", "--filter"][..]] {
-        let out = Command::new(docker_bin()).args(what).arg(&label).output().expect("docker runs");
+        // Podman's listing fails when another test removes an image meanwhile: ask again.
+        let list = || Command::new(docker_bin()).args(what).arg(&label).output().expect("docker runs");
+        let out = (0..5).map(|_| list()).find(|o| o.status.success()).unwrap_or_else(list);
         assert!(out.status.success(), "docker {what:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         let left = String::from_utf8_lossy(&out.stdout);
         assert!(left.trim().is_empty(), "run {run_id} left {:?} behind: {left}", what[0]);
