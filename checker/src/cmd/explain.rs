@@ -229,6 +229,6 @@ mod tests {
         assert_eq!(page_of(&m, "5").unwrap(), Path::new("step-5.md"));
         let err = page_of(&m, "image-sise").unwrap_err().to_string();
         assert!(err.starts_with("unknown check `image-sise`: the checks are image-builds, responds-on-port,"), "{err}");
-        assert!(page_of(&m, "step-9").is_err());
+        assert!(page_of(&m, "step-10").is_err());
     }
 }
