@@ -282,13 +282,15 @@ impl Engine for Docker {
         self.run(&["image", "inspect", "--format", "{{.Id}}", image]).is_ok_and(|o| o.status.success())
     }
 
-    /// One save at a time on this machine: Docker 20.10 first writes the whole image to
+    /// One save at a time per temporary folder: Docker 20.10 first writes the whole image to
     /// its own disk, a gigabyte for the steps that still hold the toolchain, and runs at
     /// the same time (`grade --jobs`, parallel tests) would each need that room at once.
     fn save(&self, image: &str, read: &mut dyn FnMut(&mut dyn Read) -> Result<()>) -> Result<()> {
-        let lock = std::fs::File::create(std::env::temp_dir().join("checker-docker-save.lock"))
-            .context("creating the lock file of docker save in the temporary folder")?;
-        lock.lock().context("waiting for another checker's docker save")?;
+        // The temporary folder itself is the lock: no file is left behind.
+        let lock = std::fs::File::open(std::env::temp_dir()).ok();
+        if let Some(lock) = &lock {
+            let _ = lock.lock();
+        }
         let mut cmd = self.command();
         cmd.args(["save", image]).stdout(Stdio::piped()).stderr(Stdio::piped());
         let (child, pipes) = cleanup::spawn(&mut cmd).map_err(|e| self.spawn_error(e))?;
