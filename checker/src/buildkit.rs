@@ -247,17 +247,18 @@ pub fn build_error(log: &str) -> String {
     // The engine's summary comes last (Buildah's starts `Error: `); a step's own
     // `#8 ERROR: …` line is the fallback.
     let summary = |l: &&str| {
-        l.starts_with("ERROR:") || l.starts_with("Error: ") || l.contains("failed to solve") || l.contains("failed to compute")
+        l.starts_with("ERROR:")
+            || l.starts_with("Error: ")
+            || l.contains("failed to solve")
+            || l.contains("failed to compute")
     };
-    let engine = log
-        .lines()
-        .rev()
-        .find(summary)
-        .or_else(|| log.lines().rev().find(|l| l.contains(" ERROR: ")))
-        .map_or("the log names no error", |l| {
+    let engine = log.lines().rev().find(summary).or_else(|| log.lines().rev().find(|l| l.contains(" ERROR: "))).map_or(
+        "the log names no error",
+        |l| {
             let l = l.trim();
             l.strip_prefix("Error: ").unwrap_or_else(|| l.rsplit("ERROR: ").next().unwrap_or(l)).trim()
-        });
+        },
+    );
     let compiler = log.lines().map(strip_step_prefix).find(|l| l.starts_with("error[") || l.starts_with("error:"));
     match compiler {
         Some(first) => format!("{engine}; the first compiler error: {first}"),

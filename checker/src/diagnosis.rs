@@ -6,8 +6,24 @@ use crate::buildkit::strip_step_prefix;
 /// The first word of the Dockerfile that starts no instruction Docker knows.
 fn unknown_instruction(dockerfile: &str) -> Option<String> {
     const KNOWN: &[&str] = &[
-        "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
-        "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+        "FROM",
+        "RUN",
+        "CMD",
+        "LABEL",
+        "MAINTAINER",
+        "EXPOSE",
+        "ENV",
+        "ADD",
+        "COPY",
+        "ENTRYPOINT",
+        "VOLUME",
+        "USER",
+        "WORKDIR",
+        "ARG",
+        "ONBUILD",
+        "STOPSIGNAL",
+        "HEALTHCHECK",
+        "SHELL",
     ];
     crate::buildkit::logical_lines(dockerfile).into_iter().find_map(|(_, text)| {
         let word = text.split_whitespace().next()?.to_string();
@@ -34,7 +50,9 @@ pub fn diagnose_build(log: &str, dockerfile: &str) -> Option<String> {
     }
     // BuildKit names the word; Buildah says only that no FROM was found.
     let unknown = log.lines().find_map(|l| l.split("unknown instruction: ").nth(1)).map(|w| w.trim().to_string());
-    if let Some(word) = unknown.or_else(|| has("no FROM statement found").then(|| unknown_instruction(dockerfile)).flatten()) {
+    if let Some(word) =
+        unknown.or_else(|| has("no FROM statement found").then(|| unknown_instruction(dockerfile)).flatten())
+    {
         return Some(format!(
             "`{word}` is not a Dockerfile instruction: check its spelling (FROM, WORKDIR, COPY, RUN, USER, EXPOSE, ENTRYPOINT, CMD…)."
         ));
@@ -303,13 +321,29 @@ mod tests {
         // Each engine's own words, as Podman 4.3 and Docker 20.10 print them.
         let engines = [
             ("Error: building at STEP \"COPY --chmod=a+rx f /f\": Error parsing chmod a+rx", "", "--chmod=0555"),
-            ("Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags", "COPY --link f /f", "remove `--link`"),
+            (
+                "Error: building at STEP \"COPY --link f /f\": COPY only supports the --chmod=<permissions> --chown=<uid:gid> and the --from=<image|stage> flags",
+                "COPY --link f /f",
+                "remove `--link`",
+            ),
             ("dockerfile parse error line 2: Unknown flag: link", "", "remove `--link`"),
             ("Error: no FROM statement found", "# TODO\n", "no instructions yet"),
-            ("Error: no FROM statement found", "# a typo\nFORM debian:bookworm-slim\n", "`FORM` is not a Dockerfile instruction"),
+            (
+                "Error: no FROM statement found",
+                "# a typo\nFORM debian:bookworm-slim\n",
+                "`FORM` is not a Dockerfile instruction",
+            ),
             ("Error: building: no stages to build", "", "no instructions yet"),
-            ("Error: COPY --from=builder: no stage or image found with that name", "FROM rust:1\nFROM scratch\nCOPY --from=builder /a /a\n", "No stage is named `builder`"),
-            ("resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)", "", "leave `sharing=` out"),
+            (
+                "Error: COPY --from=builder: no stage or image found with that name",
+                "FROM rust:1\nFROM scratch\nCOPY --from=builder /a /a\n",
+                "No stage is named `builder`",
+            ),
+            (
+                "resolving mountpoints for container \"91f4\": unrecognized value \"private\" for field `sharing`: %!w(<nil>)",
+                "",
+                "leave `sharing=` out",
+            ),
         ];
         for (log, dockerfile, fix) in engines {
             let said = diagnose_build(log, dockerfile).unwrap_or_default();

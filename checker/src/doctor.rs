@@ -781,7 +781,8 @@ fn probe(client: &Client, image: &str, name: &str, run: &str, remote: Option<&st
                     if status == 200 && body == run {
                         return Probe::Answered { host_port, took: launched.elapsed() };
                     }
-                    last_error = format!("HTTP {status} with a body that is not the container's answer: another server?");
+                    last_error =
+                        format!("HTTP {status} with a body that is not the container's answer: another server?");
                 }
                 Err(e) => last_error = e.to_string(),
             }
@@ -1073,7 +1074,9 @@ mod tests {
         let (check, remote) = engine_host(Some("tcp://203.0.113.1:2375"), None);
         // Supported: the checker requests servers from inside the engine's network.
         assert_eq!((check.status, remote.as_deref()), (Status::Ok, Some("203.0.113.1")));
-        assert!(check.detail.contains("DOCKER_HOST=tcp://203.0.113.1:2375") && check.detail.contains("helper container"));
+        assert!(
+            check.detail.contains("DOCKER_HOST=tcp://203.0.113.1:2375") && check.detail.contains("helper container")
+        );
         let context = Context { name: "build".into(), host: "ssh://me@build.example.org".into() };
         let (check, remote) = engine_host(None, Some(&context));
         assert_eq!(remote.as_deref(), Some("build.example.org"));

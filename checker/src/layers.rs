@@ -211,7 +211,8 @@ pub fn read_save(save: &mut dyn Read) -> anyhow::Result<Saved> {
     let manifest: Vec<ArchiveManifest> =
         serde_json::from_slice(manifest).context("unexpected manifest.json in docker save")?;
     let manifest = manifest.into_iter().next().context("docker save's manifest.json lists no image")?;
-    let config = json.get(&normal(&manifest.config)).with_context(|| format!("docker save has no {}", manifest.config))?;
+    let config =
+        json.get(&normal(&manifest.config)).with_context(|| format!("docker save has no {}", manifest.config))?;
     let config: ImageConfigFile = serde_json::from_slice(config).context("unexpected image configuration")?;
     let mut folders = Vec::new();
     for path in &manifest.layers {
@@ -412,7 +413,8 @@ mod tests {
 
     #[test]
     fn a_save_stream_is_measured_by_layer_and_folder() {
-        let files = [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)];
+        let files =
+            [("target/release/deps/a", 300usize), ("target/release/deps/b", 200), ("target/release/build/c", 100)];
         let contents: Vec<(String, Vec<u8>)> = files.iter().map(|(p, n)| (p.to_string(), vec![7u8; *n])).collect();
         let own = tar_of(&contents.iter().map(|(p, b)| (p.as_str(), b.as_slice())).collect::<Vec<_>>());
         let base = tar_of(&[("etc/os-release", b"debian")]);

@@ -463,7 +463,8 @@ mod tests {
             let config = br#"{"history":[{"created_by":"COPY server /server # buildkit"},{"created_by":"ENTRYPOINT [\"/server\"]","empty_layer":true}]}"#;
             let layer = crate::layers::tar_of(&[("server", &vec![0; 1_900_000])]);
             let manifest = br#"[{"Config":"c.json","Layers":["l/layer.tar"]}]"#;
-            let save = crate::layers::tar_of(&[("l/layer.tar", &layer), ("c.json", config), ("manifest.json", manifest)]);
+            let save =
+                crate::layers::tar_of(&[("l/layer.tar", &layer), ("c.json", config), ("manifest.json", manifest)]);
             read(&mut save.as_slice())
         }
         fn peek(&self, container: &str, image: &str, _run: &str, argv: &[&str]) -> Result<String> {

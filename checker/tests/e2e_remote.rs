@@ -23,8 +23,9 @@ fn remote_host() -> String {
 
 fn json_on(host: &str, args: &[&str]) -> (i32, Value) {
     let out = common::checker().args(args).args(["--format", "json"]).env("DOCKER_HOST", host).output().unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    });
     (out.status.code().unwrap_or(-1), report)
 }
 

@@ -71,12 +71,14 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
 
     // A folder for a step after the last, which the manifest does not name.
     let unnamed = format!("steps/step-{}", common::manifest().steps.len() + 1);
+    let last = common::manifest().steps.last().unwrap().dir.clone();
     fs::create_dir_all(root.join(&unnamed)).unwrap();
     edit(root, "steps/step-3/Dockerfile", |t| t.replace("checker step-3", "checker"));
     edit(root, "steps/step-5/Dockerfile", |t| t + "RUN true\n");
     edit(root, "steps/step-6/src/main.rs", |t| t + "// changed\n");
-    edit(root, "steps/step-8/.dockerignore", |t| t + "README.md\n");
-    edit(root, "steps/step-8/solution/Dockerfile", |t| {
+    // In the last step, whose files no later starting point carries over.
+    edit(root, &format!("{last}/.dockerignore"), |t| t + "README.md\n");
+    edit(root, &format!("{last}/solution/Dockerfile"), |t| {
         t.replacen("--locked ", "", 1).replacen("$(uname -m)", "x86_64", 1).replace('\n', "\r\n")
     });
     fs::remove_file(root.join("book/src/checks/graceful-stop.md")).unwrap();
@@ -113,13 +115,14 @@ fn a_fault_planted_in_a_copy_of_the_workshop_is_found() {
     ]);
     assert_eq!(rules, expected, "\n{}", shown(&found));
     let at: BTreeSet<&str> = found.iter().map(|p| p.at.split(':').next().unwrap()).collect();
+    let (ignore, solution) = (format!("{last}/.dockerignore"), format!("{last}/solution/Dockerfile"));
     let planted = BTreeSet::from([
         unnamed.as_str(),
         "steps/step-3/Dockerfile",
         "steps/step-5/Dockerfile",
         "steps/step-6/src/main.rs",
-        "steps/step-8/.dockerignore",
-        "steps/step-8/solution/Dockerfile",
+        ignore.as_str(),
+        solution.as_str(),
         "book/src/checks/graceful-stop.md",
         stray.as_str(),
         dev::STAMP,
@@ -148,10 +151,15 @@ fn the_dev_check_command_exits_1_on_a_problem_and_prints_it() {
 
     let dir = tempfile::tempdir().unwrap();
     copy_workshop(dir.path());
-    edit(dir.path(), "steps/step-8/solution/Dockerfile", |t| t.replacen("--locked ", "", 1));
+    // In the last step, whose solution no later starting point copies.
+    let solution = format!("{}/solution/Dockerfile", common::manifest().steps.last().unwrap().dir);
+    let line =
+        fs::read_to_string(dir.path().join(&solution)).unwrap().lines().position(|l| l.contains("--locked ")).unwrap()
+            + 1;
+    edit(dir.path(), &solution, |t| t.replacen("--locked ", "", 1));
     let (code, text) = dev_check(dir.path(), false);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains("steps/step-8/solution/Dockerfile:8: `cargo build --release --target"), "{text}");
+    assert!(text.contains(&format!("{solution}:{line}: `cargo build --release --target")), "{text}");
     assert!(text.contains("    fix: add --locked"), "{text}");
     assert!(text.contains("run `cargo run -p book-tools -- generate`"), "{text}");
     let (code, text) = dev_check(dir.path(), true);
@@ -159,5 +167,5 @@ fn the_dev_check_command_exits_1_on_a_problem_and_prints_it() {
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let rules: Vec<&str> = json["problems"].as_array().unwrap().iter().map(|p| p["rule"].as_str().unwrap()).collect();
     assert_eq!(rules, ["locked", "generated"], "{text}");
-    assert_eq!(json["problems"][0]["at"], "steps/step-8/solution/Dockerfile:8");
+    assert_eq!(json["problems"][0]["at"], format!("{solution}:{line}"));
 }

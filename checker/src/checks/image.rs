@@ -81,7 +81,8 @@ fn too_big(
             )
         })
         .collect();
-    let outcome = image_size(size, engine_size, limit).details(format!("the image's layers, largest first:\n{}", rows.join("\n")));
+    let outcome = image_size(size, engine_size, limit)
+        .details(format!("the image's layers, largest first:\n{}", rows.join("\n")));
     match layers::largest_text(breakdown, folders) {
         Some(text) => outcome.hint(format!(
             "{text}. Copy only what the server needs into the final stage (the binary: `COPY --from=builder /app/server /server`), and start it from a small base."
@@ -264,7 +265,8 @@ mod tests {
         let o = image_size(75_740_424, 85_762_048, ByteSize(20_000_000));
         assert_eq!(o.status, Status::Fail);
         assert!(
-            o.message.contains("add up to 75.7 MB, over this step's limit of 20.0 MB; the engine itself reports 85.8 MB"),
+            o.message
+                .contains("add up to 75.7 MB, over this step's limit of 20.0 MB; the engine itself reports 85.8 MB"),
             "{}",
             o.message
         );
