@@ -173,17 +173,18 @@ pub fn lost_cache(log: &str) -> bool {
             steps.insert(id, (stage, position, instruction));
         }
     }
-    let first_copy = |stage: &str| {
-        steps
-            .values()
-            .filter(|(s, _, i)| *s == stage && (i.starts_with("COPY") || i.starts_with("ADD")))
-            .map(|(_, position, _)| *position)
-            .min()
-    };
+    // Each stage's first COPY or ADD.
+    let mut first_copy = std::collections::HashMap::new();
+    for (stage, position, instruction) in steps.values() {
+        if instruction.starts_with("COPY") || instruction.starts_with("ADD") {
+            let first = first_copy.entry(*stage).or_insert(*position);
+            *first = (*first).min(*position);
+        }
+    }
     steps.iter().any(|(id, (stage, position, instruction))| {
         !instruction.starts_with("FROM")
             && !cached.contains(id)
-            && first_copy(stage).is_some_and(|copy| *position < copy)
+            && first_copy.get(stage).is_some_and(|copy| position < copy)
     })
 }
 

@@ -180,8 +180,8 @@ fn stop(child: &mut Child) {
 }
 
 impl Tracked {
-    /// See `stop`.
-    pub fn kill(&self) {
+    /// See the free function `stop`.
+    pub fn stop(&self) {
         stop(&mut self.child.lock().unwrap_or_else(|e| e.into_inner()));
     }
 

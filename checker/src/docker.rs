@@ -247,7 +247,7 @@ impl Engine for Docker {
                 Err(mpsc::RecvTimeoutError::Timeout) => {
                     // Killing the client ends its BuildKit session, which cancels the build.
                     timed_out = true;
-                    child.kill();
+                    child.stop();
                     break;
                 }
             }

@@ -887,7 +887,7 @@ impl Client {
                 Ok((i, bytes)) => outs[i] = bytes,
                 Err(_) => {
                     // A reader still blocked on a pipe a grandchild holds is left to end on its own.
-                    child.kill();
+                    child.stop();
                     let _ = child.wait();
                     return Err(RunError::TimedOut(limit));
                 }

@@ -40,6 +40,14 @@ pub fn evaluate(run: &mut Run<'_, '_>, checks: &[(&str, Check<'_>)]) -> Result<(
     Ok(())
 }
 
+/// Appends `text` to `file` (the staged copy of the manifest's `change`) as a comment in
+/// that file's own syntax, never through a link.
+fn mark(file: &Path, change: &str, text: &str) -> Result<()> {
+    let comment = crate::manifest::comment_start(change).unwrap_or("//");
+    append_no_follow(file, format!("\n{comment} checker: {text}\n").as_bytes())
+        .with_context(|| format!("cannot change {}", file.display()))
+}
+
 fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>, log_name: &str) -> Result<Outcome> {
     let mut files = Vec::new();
     if let Some(overlay) = check.overlay {
@@ -48,6 +56,7 @@ fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>, log_name: &str) -> Result<O
             Err(outcome) => return Ok(outcome),
         }
     }
+    let mut changed = None;
     if let Some(change) = check.change {
         let file = match writable(run.staged.path(), change, "change") {
             Ok(file) => file,
@@ -55,13 +64,12 @@ fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>, log_name: &str) -> Result<O
         };
         // A change only the compiler sees: a comment with this run's id, so that no
         // earlier run's layer cache can serve it (the manifest knows the file's comments).
-        let comment = crate::manifest::comment_start(change).unwrap_or("//");
         let what = if check.overlay.is_some() { "change" } else { "source-only change" };
-        append_no_follow(&file, format!("\n{comment} checker: {what} {}\n", run.names.run).as_bytes())
-            .with_context(|| format!("cannot change {}", file.display()))?;
+        mark(&file, change, &format!("{what} {}", run.names.run))?;
         if !files.iter().any(|f| f == change) {
             files.push(change.to_string());
         }
+        changed = Some((file, change));
     }
     let change = Change { files: &listed(&files), adds: check.may_compile };
     let tag = format!("{}-rebuild", run.names.image);
@@ -71,12 +79,9 @@ fn rebuild(run: &mut Run<'_, '_>, check: &Check<'_>, log_name: &str) -> Result<O
     // after one more change, from the cache the rebuild just filled.
     if outcome.success
         && buildkit::lost_cache(&outcome.log)
-        && let Some(change) = check.change
-        && let Ok(file) = writable(run.staged.path(), change, "change")
+        && let Some((file, change)) = &changed
     {
-        let comment = crate::manifest::comment_start(change).unwrap_or("//");
-        append_no_follow(&file, format!("\n{comment} checker: again, the cache was lost\n").as_bytes())
-            .with_context(|| format!("cannot change {}", file.display()))?;
+        mark(file, change, "again, the cache was lost")?;
         outcome = run.build_image(&tag, &what, false)?;
     }
     let log_path = run.save_log(&outcome.log, log_name)?;
