@@ -112,13 +112,17 @@ pub fn install_signal_handler() {
             INTERRUPTED.store(true, Ordering::SeqCst);
             r.children.iter().map(|(_, c)| Arc::clone(c)).collect::<Vec<_>>()
         });
-        eprintln!("\ninterrupted: stopping docker and removing the checker's containers and images…");
-        for child in children {
-            stop(&mut child.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-        run();
-        std::thread::sleep(Duration::from_millis(300));
-        run();
+        // Not eprintln!: it panics when stderr is a pipe whose reader is gone (a killed
+        // parent), and a panic here would end this thread, never exiting the process.
+        crate::errln!("\ninterrupted: stopping docker and removing the checker's containers and images…");
+        let _ = std::panic::catch_unwind(|| {
+            for child in children {
+                stop(&mut child.lock().unwrap_or_else(|e| e.into_inner()));
+            }
+            run();
+            std::thread::sleep(Duration::from_millis(300));
+            run();
+        });
         std::process::exit(130);
     });
 }

@@ -127,7 +127,7 @@ pub fn grade(
                         break;
                     }
                     if options.progress {
-                        eprintln!("grading {} — {}…", step.id, step.title);
+                        crate::errln!("grading {} — {}…", step.id, step.title);
                     }
                     let graded = grade_step(manifest, root, step, options);
                     // A step cut short by a signal has no grade to report.
@@ -135,7 +135,7 @@ pub fn grade(
                         break;
                     }
                     if options.progress {
-                        eprintln!(
+                        crate::errln!(
                             "  {}: {}, {}/{} points, {:.0} s",
                             step.id,
                             graded.status.word(),

@@ -45,9 +45,9 @@ fn fail(error: &str, json: bool) -> ExitCode {
     let error = checker::report::plain(error);
     if json {
         let err = serde_json::json!({ "error": error });
-        println!("{}", serde_json::to_string_pretty(&err).expect("json"));
+        checker::outln!("{}", serde_json::to_string_pretty(&err).expect("json"));
     }
-    eprintln!("error: {error}");
+    checker::errln!("error: {error}");
     ExitCode::from(2)
 }
 
@@ -75,7 +75,7 @@ fn sweep_leftovers() {
     let docker = checker::docker::Docker::from_env();
     let removed = checker::cleanup::sweep_dead_runs(&docker, &std::env::temp_dir());
     if !removed.is_empty() {
-        eprintln!("checker: removed what killed runs left behind: {}", removed.join(", "));
+        checker::errln!("checker: removed what killed runs left behind: {}", removed.join(", "));
     }
 }
 

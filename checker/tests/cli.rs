@@ -231,3 +231,17 @@ fn a_manifest_pointing_out_of_the_workshop_is_refused() {
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("`change`") && err.contains("relative path inside the workshop"), "{err}");
 }
+
+/// A reader that went away (`checker list | head -0`, a killed CI job) is no panic (exit
+/// 101): the output is lost and the checker ends with the code it would have had.
+#[test]
+fn a_closed_stdout_and_stderr_are_no_panic() {
+    for (args, code) in
+        [(&["list"][..], 0), (&["list", "--format", "json"], 0), (&["hint", "step-1"], 0), (&["step-99"], 2)]
+    {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = common::checker().args(args).stdout(writer.try_clone().unwrap()).stderr(writer).status().unwrap();
+        assert_eq!(status.code(), Some(code), "checker {args:?} with its output pipes closed: {status:?}");
+    }
+}

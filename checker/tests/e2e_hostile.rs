@@ -198,23 +198,61 @@ fn assert_stopped_cleanly(child: std::process::Child, tmp: &Path) -> String {
     stderr(&out)
 }
 
+/// A checker checking step 1 of a repository whose build sleeps 8 s, 3 s into it.
+fn in_a_slow_build(tmp: &Path) -> (tempfile::TempDir, std::process::Child) {
+    // Unique, so that no earlier run's cache serves the slow step.
+    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let dockerfile = format!("FROM debian:bookworm-slim\nRUN echo {nonce} && sleep 8\nCMD [\"true\"]\n");
+    let repo = student_repo(&[], &[(1, "Dockerfile", &dockerfile)]);
+    let mut child = spawn(repo.path(), &["step-1"], tmp);
+    let pid = child.id();
+    wait_until(&mut child, "staging", || !staged_of(pid, tmp).is_empty());
+    std::thread::sleep(Duration::from_secs(3));
+    (repo, child)
+}
+
 /// Finding 4 (and 8's cleanup): SIGTERM during a build stops docker build before the
 /// exit, so that it never tags an image afterwards; the staged context is gone too.
 #[test]
 fn sigterm_during_a_build_stops_docker_and_leaves_nothing() {
     require_docker();
-    // Unique, so that no earlier run's cache serves the slow step.
-    let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let dockerfile = format!("FROM debian:bookworm-slim\nRUN echo {nonce} && sleep 8\nCMD [\"true\"]\n");
-    let repo = student_repo(&[], &[(1, "Dockerfile", &dockerfile)]);
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = spawn(repo.path(), &["step-1"], tmp.path());
-    let pid = child.id();
-    wait_until(&mut child, "staging", || !staged_of(pid, tmp.path()).is_empty());
-    std::thread::sleep(Duration::from_secs(3));
-    common::signal(pid, Signal::SIGTERM);
+    let (repo, child) = in_a_slow_build(tmp.path());
+    common::signal(child.id(), Signal::SIGTERM);
     assert_stopped_cleanly(child, tmp.path());
     assert!(!repo.path().join(".checker/state.json").exists(), "no result recorded");
+}
+
+/// SIGTERM after the parent that reads the checker's output is gone (a killed CI job,
+/// `checker grade | tee` with tee killed): the checker still stops docker, removes what
+/// it made and exits 130. Its message once panicked on the broken pipe, ending the
+/// cleanup thread, and the checker slept forever.
+#[test]
+fn sigterm_with_the_output_pipes_closed_still_cleans_up_and_exits() {
+    require_docker();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_repo, mut child) = in_a_slow_build(tmp.path());
+    let pid = child.id();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    common::signal(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the checker did not exit within 30 s of SIGTERM with its output pipes closed");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(runs_of(pid, &["ps", "-a"]).is_empty(), "a container is left");
+    assert!(runs_of(pid, &["images"]).is_empty(), "an image is left");
+    assert!(staged_of(pid, tmp.path()).is_empty(), "a staged context is left");
 }
 
 /// Finding 6: Ctrl-C while the checker waits for an answer prints no report, records no

@@ -66,9 +66,9 @@ pub fn run(cli: &Cli, format: Format, root: &Path, manifest: &Manifest, state_pa
                 return result;
             }
             if let Err(e) = result {
-                eprintln!("error: {}", checker::report::plain(&format!("{e:#}")));
+                checker::errln!("error: {}", checker::report::plain(&format!("{e:#}")));
             }
-            eprintln!("\nwatching {} for changes (Ctrl-C to stop)…", target.label);
+            checker::errln!("\nwatching {} for changes (Ctrl-C to stop)…", target.label);
         }
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
@@ -100,15 +100,15 @@ fn check_once(
         report.dockerfile = inside.display().to_string();
     }
     if format == Format::Json {
-        println!("{}", report.to_json());
+        checker::outln!("{}", report.to_json());
     } else {
-        print!("{}", report.to_human(report_width()));
+        checker::out!("{}", report.to_human(report_width()));
     }
     if source == Source::Learner && report.passed && format == Format::Human {
         let index = manifest.steps.iter().position(|s| s.id == step.id).unwrap_or(0);
         match manifest.steps.get(index + 1) {
-            Some(next) => println!("  next: {} — {}: open {}/Dockerfile", next.id, next.title, next.dir),
-            None => println!("  that was the last step: the whole multi-stage build is yours"),
+            Some(next) => checker::outln!("  next: {} — {}: open {}/Dockerfile", next.id, next.title, next.dir),
+            None => checker::outln!("  that was the last step: the whole multi-stage build is yours"),
         }
     }
     if source == Source::Learner {

@@ -21,9 +21,9 @@ pub fn run(command: &DevCommand, root: &Path, manifest: &Manifest, format: Forma
                 struct Out<'a> {
                     problems: &'a [checker::dev::Problem],
                 }
-                println!("{}", serde_json::to_string_pretty(&Out { problems: &problems })?);
+                checker::outln!("{}", serde_json::to_string_pretty(&Out { problems: &problems })?);
             } else if problems.is_empty() {
-                println!(
+                checker::outln!(
                     "checker dev check: no problem in {} ({} steps, {} checks)",
                     root.display(),
                     manifest.steps.len(),
@@ -31,9 +31,9 @@ pub fn run(command: &DevCommand, root: &Path, manifest: &Manifest, format: Forma
                 );
             } else {
                 for problem in &problems {
-                    println!("{problem}");
+                    checker::outln!("{problem}");
                 }
-                println!("\nchecker dev check: {} problem(s) in {}", problems.len(), root.display());
+                checker::outln!("\nchecker dev check: {} problem(s) in {}", problems.len(), root.display());
             }
             Ok(u8::from(!problems.is_empty()))
         }

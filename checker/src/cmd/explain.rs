@@ -131,7 +131,7 @@ pub fn run(root: &Path, manifest: &Manifest, id: &str, format: Format) -> Result
         let page = serde_json::json!({
             "id": id, "page": format!("{BOOK_SRC}/{}", page.display()), "book": online, "markdown": markdown,
         });
-        println!("{}", serde_json::to_string_pretty(&page)?);
+        checker::outln!("{}", serde_json::to_string_pretty(&page)?);
         return Ok(0);
     }
     let terminal = std::io::stdout().is_terminal();

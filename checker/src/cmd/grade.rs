@@ -61,7 +61,7 @@ pub fn run(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
         log_dir: grade_logs.join(checker::names::run_id()),
         progress: true,
     };
-    eprintln!(
+    checker::errln!(
         "grading {} step(s) of {} with {} manifest, {} at a time",
         steps.len(),
         root.display(),
@@ -80,7 +80,7 @@ pub fn run(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
             Format::Json => out::json(&grade) + "\n",
             Format::Junit => out::junit(&grade),
             Format::Github => {
-                print!("{}", out::github_annotations(&grade));
+                checker::out!("{}", out::github_annotations(&grade));
                 out::github_summary(&grade)
             }
             Format::Classroom => out::classroom_output(&grade),
@@ -89,7 +89,7 @@ pub fn run(cli: &Cli, root: &Path, args: &GradeArgs) -> Result<u8> {
         let append = matches!(spec.format, Format::Github | Format::Classroom);
         let written = match (file_of(spec), append) {
             (None, _) => {
-                print!("{text}");
+                checker::out!("{text}");
                 Ok(())
             }
             (Some(path), false) => {

@@ -11,9 +11,9 @@ pub fn run(manifest: &Manifest, step: &str, format: Format) -> Result<u8> {
     if format == Format::Json {
         let hint =
             serde_json::json!({ "step": step.id, "hint": step.hint.trim(), "book": manifest.book_link(&step.book) });
-        println!("{}", serde_json::to_string_pretty(&hint)?);
+        checker::outln!("{}", serde_json::to_string_pretty(&hint)?);
     } else {
-        println!(
+        checker::outln!(
             "{} — {}\n\n{}\n\nThe chapter: {}",
             step.id,
             step.title,

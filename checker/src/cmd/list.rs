@@ -26,7 +26,7 @@ pub fn run(manifest: &Manifest, state: &state::State, format: Format) {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&steps).expect("json"));
+        checker::outln!("{}", serde_json::to_string_pretty(&steps).expect("json"));
         return;
     }
     let terminal = std::io::stdout().is_terminal();
@@ -35,7 +35,7 @@ pub fn run(manifest: &Manifest, state: &state::State, format: Format) {
         Some((_, c)) if terminal => usize::from(c).min(MAX_COLUMNS),
         _ => MAX_COLUMNS,
     };
-    print!("{}", render(manifest, state, fancy, columns));
+    checker::out!("{}", render(manifest, state, fancy, columns));
 }
 
 /// A step's last measured size and the limit it was measured against.

@@ -63,7 +63,7 @@ pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Resu
     }
     if format == Format::Json {
         let json = serde_json::json!({ "step": step.id, "files": outcomes });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        checker::outln!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(0);
     }
     let mut out = format!("checker reset {} — {}\n", step.id, step.title);
@@ -82,7 +82,7 @@ pub fn run(root: &Path, manifest: &Manifest, name: &str, format: Format) -> Resu
     } else {
         out.push_str(&format!("{} already holds its starting files: nothing changed\n", step.dir));
     }
-    print!("{out}");
+    checker::out!("{out}");
     Ok(0)
 }
 
