@@ -67,9 +67,16 @@ pub struct Machine {
     pub arch: String,
     pub docker_server: String,
     pub rust_base_image_bytes: Option<u64>,
-    /// The machine's 1-minute load average when the measurement started.
+    /// The machine's 1-minute load average, lowest and highest, sampled before each
+    /// measurement.
     #[serde(default)]
-    pub load_average: Option<f64>,
+    pub load_average: Option<LoadAverage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoadAverage {
+    pub min: f64,
+    pub max: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +85,16 @@ pub struct StepSize {
     pub size_bytes: u64,
     pub size_limit_bytes: u64,
     pub first_response_ms: u64,
+    /// The final image's layers, oldest first (absent from older results).
+    #[serde(default)]
+    pub layers: Vec<Layer>,
+}
+
+/// A layer of an image, as the checker's report names it.
+#[derive(Debug, Deserialize)]
+pub struct Layer {
+    pub instruction: String,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Deserialize)]

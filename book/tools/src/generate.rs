@@ -4,6 +4,7 @@
 use crate::bench::{DockerBuild, KnobRow, Knobs, NewDependency, Results, Step3, Step8};
 use crate::chart::{self, Bar};
 use crate::lines;
+use crate::picture;
 use anyhow::{Context, Result, bail};
 use checker::manifest::{ByteSize, Kind, Manifest, Step};
 use std::collections::BTreeMap;
@@ -29,7 +30,8 @@ pub fn generate(root: &Path) -> Result<Files> {
     for (i, step) in manifest.steps.iter().enumerate() {
         let previous = i.checked_sub(1).map(|p| &manifest.steps[p]);
         let table = new_dependency_table(root, &manifest, &bench, &builds, step)?;
-        files.insert(format!("{}/measured.md", step.id), measured(step, previous, &bench, &builds, table)?);
+        let extra = [picture::layers(&manifest, &bench, step), table].into_iter().flatten().collect();
+        files.insert(format!("{}/measured.md", step.id), measured(step, previous, &bench, &builds, extra)?);
         files.insert(format!("{}/checks.md", step.id), step_checks(&manifest, step, previous));
         files.insert(format!("{}/Dockerfile.diff", step.id), solution_diff(root, step, previous)?);
     }
@@ -123,7 +125,11 @@ fn sizes(manifest: &Manifest, bench: &Results, files: &mut Files) -> Result<()> 
 
 fn measured_on(bench: &Results) -> String {
     let m = &bench.machine;
-    let load = m.load_average.map(|l| format!(", a load average of {l:.1} at the start")).unwrap_or_default();
+    let load = m
+        .load_average
+        .as_ref()
+        .map(|l| format!(", a 1-minute load average of {:.1} to {:.1} while measuring", l.min, l.max))
+        .unwrap_or_default();
     format!(
         "\n<small>Measured on {} with `python3 bench/bench.py`: {} cores ({}), Docker {}{load}. Sizes are \
          the image's uncompressed layers, as the checker counts them.</small>\n",
@@ -258,13 +264,7 @@ fn new_dependency_table(
     Ok(Some(text))
 }
 
-fn measured(
-    step: &Step,
-    previous: Option<&Step>,
-    bench: &Results,
-    builds: &Builds,
-    table: Option<String>,
-) -> Result<String> {
+fn measured(step: &Step, previous: Option<&Step>, bench: &Results, builds: &Builds, extra: String) -> Result<String> {
     let size = bench.step(&step.id)?;
     let mut text = format!(
         "**Measured:** the reference solution's image is **{}**, under this step's limit of {}",
@@ -306,7 +306,7 @@ fn measured(
             times.cold_build_seconds, times.warm_build_seconds, times.source_only_rebuild_seconds
         );
     }
-    text.push_str(&table.unwrap_or_default());
+    text.push_str(&extra);
     text.push_str(&measured_on(bench));
     Ok(text)
 }

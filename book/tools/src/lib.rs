@@ -1,12 +1,14 @@
 //! Everything in `book/src/generated/` comes from here, so that the book shows only what
 //! the repository really holds and measured: diffs and line attributions of the step
-//! Dockerfiles, the facts of each check from the manifest, the size chart and numbers from
-//! `bench/results.json`, and the checker's output recorded from real runs.
+//! Dockerfiles, the facts of each check from the manifest, the size chart, numbers and
+//! layer pictures from `bench/results.json`, and the checker's output recorded from real
+//! runs.
 
 pub mod bench;
 pub mod chart;
 pub mod generate;
 pub mod lines;
+pub mod picture;
 pub mod record;
 
 use std::path::PathBuf;

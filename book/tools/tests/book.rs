@@ -378,3 +378,60 @@ fn a_browser_renders_the_home_page_and_a_step_with_highlighted_dockerfiles() {
         );
     }
 }
+
+/// Every step whose solution has more than one stage pictures its image's layers: the
+/// layer copied out of the build stage is marked, the caption gives the image's measured
+/// size, and on a phone (400 px, in Chromium) no text is under 10 px or past the edge.
+#[test]
+fn each_multi_stage_step_pictures_its_layers_readably_on_a_phone() {
+    let out = built();
+    let root = repo_root();
+    let manifest = Manifest::load(&root.join("workshop.toml")).unwrap();
+    let bench = book_tools::bench::Results::load(&root.join("bench/results.json")).unwrap();
+    // Reports, once the page and its styles have loaded, the viewport's width and then,
+    // for each text of the picture: its element, its layer's class, its text, its height
+    // and its right edge.
+    let script = r#"<script>addEventListener('load', () => {
+        const rows = [...document.querySelectorAll('figure.layers :is(figcaption, .layer > code, .size, .note)')]
+            .map(e => { const r = e.getBoundingClientRect();
+                        return [e.tagName, e.closest('.layer')?.className ?? '', e.textContent, r.height, r.right].join('\t'); });
+        const pre = document.createElement('pre');
+        pre.id = 'measured';
+        pre.textContent = [document.documentElement.clientWidth, ...rows].join('\n');
+        document.body.appendChild(pre);
+    });</script>"#;
+    let mut pictured = 0;
+    for step in &manifest.steps {
+        let dockerfile = read(&root.join(&step.solution).join("Dockerfile"));
+        if dockerfile.lines().filter(|l| l.trim_start().to_ascii_uppercase().starts_with("FROM ")).count() < 2 {
+            continue;
+        }
+        pictured += 1;
+        let page = out.join(format!("measure-layers-{}.html", step.id));
+        std::fs::write(&page, read(&out.join(&step.book)).replace("</body>", &format!("{script}</body>"))).unwrap();
+        let dom = Html::parse_document(&headless(&page, (400, 1400), &["--dump-dom"]));
+        let measured: String = dom
+            .select(&Selector::parse("#measured").unwrap())
+            .next()
+            .unwrap_or_else(|| panic!("{}: the measuring script did not run", step.id))
+            .text()
+            .collect();
+        let mut lines = measured.lines();
+        let width: f64 = lines.next().unwrap().parse().unwrap();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+        let id = &step.id;
+        let caption = rows.iter().find(|r| r[0] == "FIGCAPTION").unwrap_or_else(|| panic!("{id}: no layer picture"));
+        let size = checker::manifest::ByteSize(bench.step(id).unwrap().size_bytes).to_string();
+        assert!(caption[2].contains(&size), "{id}: the caption {:?} does not give the image's {size}", caption[2]);
+        assert!(
+            rows.iter().any(|r| r[0] == "CODE" && r[1].contains("carried") && r[2].starts_with("COPY --from=")),
+            "{id}: no layer is marked as carried out of the build stage: {rows:?}"
+        );
+        for row in &rows {
+            let (height, right): (f64, f64) = (row[3].parse().unwrap(), row[4].parse().unwrap());
+            assert!(height >= 10.0, "{id}: {:?} is {height:.1} px tall at 400 px", row[2]);
+            assert!(right <= width + 0.5, "{id}: {:?} ends at {right:.0} px, past the {width} px page", row[2]);
+        }
+    }
+    assert!(pictured > 0, "no step of the manifest has a multi-stage solution");
+}
