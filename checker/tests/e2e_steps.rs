@@ -1,8 +1,9 @@
 //! End to end, on a real engine, for every step of the manifest: every reference solution
-//! passes every check of its step and stays under the step's size limit; every starting
-//! point fails exactly the checks its `start_fails` lists; and no run leaves a container or
-//! image behind. No step is named here: the steps, their checks and what each starting
-//! point fails come from `workshop.toml`, so a step added there is tested too.
+//! passes every check of its step, stays under the step's size limit and measures what the
+//! book records (within 1%, on every engine of the matrix); every starting point fails
+//! exactly the checks its `start_fails` lists; and no run leaves a container or image
+//! behind. No step is named here: the steps, their checks and what each starting point
+//! fails come from `workshop.toml`, so a step added there is tested too.
 
 mod common;
 
@@ -104,7 +105,31 @@ fn solution_passes(manifest: &Manifest, step: &Step) {
     let size = report["image"]["size_bytes"].as_u64().expect("a measured size");
     let limit = report["image"]["size_limit_bytes"].as_u64().unwrap();
     assert!(size > 0 && size <= limit, "{id}: {size} bytes over the limit {limit}");
+    if let Some(recorded) = recorded_size(id) {
+        let off = (size as f64 - recorded as f64).abs() / recorded as f64;
+        assert!(
+            off <= SIZE_AGREEMENT,
+            "{id}: the checker measures {size} B on this engine ({}), the book {recorded} B \
+             (bench/results.json, Docker 20.10): {:.2}% apart, over the {:.0}% that one size \
+             figure allows across engines",
+            report["engine"],
+            off * 100.0,
+            SIZE_AGREEMENT * 100.0
+        );
+    }
     assert_nothing_left(report["run_id"].as_str().unwrap());
+}
+
+/// How far a solution's size may stray from the book's on any engine: the size is the
+/// files in the image's layers (checker/README.md), which no image store changes.
+const SIZE_AGREEMENT: f64 = 0.01;
+
+/// The size bench/bench.py recorded for a step's solution, which the book quotes.
+fn recorded_size(id: &str) -> Option<u64> {
+    let path = common::root().join("bench/results.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let results: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    results["steps"].as_array()?.iter().find(|s| s["step"] == id)?["size_bytes"].as_u64()
 }
 
 fn starting_point_fails(manifest: &Manifest, step: &Step) {
