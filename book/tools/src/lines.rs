@@ -137,9 +137,14 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     while current.chars().count() > width {
         let limit = current.char_indices().nth(width).map_or(current.len(), |(i, _)| i);
         let body = &current[start..];
-        // The last space within the width that has a word before it, else the end of the
-        // first word (too long for any line: it goes alone).
-        let within = body[..limit.saturating_sub(start)].rfind(' ').filter(|&i| !body[..i].trim().is_empty());
+        // The last space within the width that has a word before it and parts no number
+        // from its unit, else the end of the first word (too long for any line: it goes
+        // alone).
+        let within = body[..limit.saturating_sub(start)]
+            .match_indices(' ')
+            .map(|(i, _)| i)
+            .filter(|&i| !body[..i].trim().is_empty() && !number_and_unit(&body[..i], &body[i + 1..]))
+            .next_back();
         let lead = body.len() - body.trim_start().len();
         let Some(cut) = within.or_else(|| body[lead..].find(' ').map(|i| lead + i)) else { break };
         let (head, tail) = current.split_at(start + cut);
@@ -155,9 +160,29 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Whether the space between `before` and `after` parts a number from its unit (`1.9 MB`,
+/// `16.6 s`), which a reader must not find on two lines.
+fn number_and_unit(before: &str, after: &str) -> bool {
+    const UNITS: &[&str] = &["B", "kB", "MB", "GB", "KiB", "MiB", "GiB", "ms", "s", "min", "%"];
+    let number = before.rsplit(' ').next().unwrap_or_default();
+    let unit = after.split([' ', ',', '.', ')', ';', ':']).next().unwrap_or_default();
+    number.chars().next_back().is_some_and(|c| c.is_ascii_digit())
+        && number.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '(' | '~'))
+        && UNITS.contains(&unit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_stays_with_its_unit() {
+        let line = format!("{} 1.9 MB of 20 MB", "x".repeat(70));
+        let wrapped = fit(&line, 75);
+        assert_eq!(wrapped, format!("{}\n  1.9 MB of 20 MB", "x".repeat(70)), "{wrapped}");
+        assert!(number_and_unit("took 16.6", "s, then"));
+        assert!(!number_and_unit("step 8", "after"), "a number and a word may part");
+    }
 
     #[test]
     fn a_kept_or_rewritten_line_keeps_its_history_and_a_new_line_starts_one() {
