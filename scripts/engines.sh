@@ -9,6 +9,8 @@
 #   engines.sh stop   <engine>       remove the container and its storage volume
 #   engines.sh matrix                image, start, test, stop for each engine of $ENGINES
 #   engines.sh remote                tests/e2e_remote.rs from the host against docker-trixie-tcp
+#   engines.sh samples <engine>      record its save archive and info/version JSON for
+#                                    tests/engine_samples.rs (on a started engine)
 #
 # Engines: docker-trixie (Debian trixie's docker.io 26.1, buildx 0.13, overlay2),
 # docker-trixie-containerd (the same with the containerd image store), podman-trixie
@@ -237,6 +239,38 @@ cmd_exec() {
     "$(name_of "$engine")" "$@"
 }
 
+# --- samples -------------------------------------------------------------------------
+
+# What the engine prints, recorded for tests/engine_samples.rs: `save` of one tiny image
+# (FROM scratch, a 1,000-byte /a, then a 2,345-byte /dir/b, then a CMD) and its `info`
+# and `version` JSON, named after the engine's version and image store.
+cmd_samples() {
+  local engine=$1 client stem fixtures=$REPO/checker/tests/fixtures format=()
+  known "$engine"
+  running "$engine" || die "$engine is not running: scripts/engines.sh start $engine"
+  client=$(client_of "$engine")
+  case "$engine" in
+    docker-*)
+      stem=docker-$(inside "$engine" docker version --format '{{.Server.Version}}' | cut -d. -f1,2)
+      if [ "$engine" = docker-trixie-containerd ]; then stem=$stem-containerd
+      else stem=$stem-$(inside "$engine" docker info --format '{{.Driver}}'); fi ;;
+    podman-*)
+      stem=podman-$(inside "$engine" podman version --format '{{.Client.Version}}' | cut -d. -f1,2)
+      format=(--format docker) ;;
+  esac
+  # shellcheck disable=SC2016 # expanded inside the container
+  inside "$engine" sh -c 'set -e; rm -rf /tmp/sample; mkdir -p /tmp/sample/dir
+    head -c 1000 /dev/zero >/tmp/sample/a; head -c 2345 /dev/zero >/tmp/sample/dir/b
+    printf "FROM scratch\nCOPY a /a\nCOPY dir /dir\nCMD [\"/a\"]\n" >/tmp/sample/Dockerfile'
+  inside "$engine" env DOCKER_BUILDKIT=1 "$client" build -q "${format[@]}" -t workshop-sample /tmp/sample >/dev/null
+  inside "$engine" "$client" save workshop-sample >"$fixtures/saves/$stem.tar"
+  inside "$engine" "$client" info --format '{{json .}}' >"$fixtures/engines/$stem.info.json"
+  inside "$engine" "$client" version --format '{{json .}}' >"$fixtures/engines/$stem.version.json"
+  inside "$engine" "$client" rmi workshop-sample >/dev/null
+  inside "$engine" rm -rf /tmp/sample
+  say "$engine: recorded $stem (saves/$stem.tar, engines/$stem.{info,version}.json)"
+}
+
 # --- stop ----------------------------------------------------------------------------
 
 cmd_stop() {
@@ -435,7 +469,7 @@ usage() {
 [ $# -gt 0 ] || usage
 command=$1; shift
 case "$command" in
-  image | start | stop | test) [ $# -eq 1 ] || usage; "cmd_$command" "$1" ;;
+  image | start | stop | test | samples) [ $# -eq 1 ] || usage; "cmd_$command" "$1" ;;
   exec) [ $# -ge 1 ] || usage; cmd_exec "$@" ;;
   matrix | remote) [ $# -eq 0 ] || usage; "cmd_$command" ;;
   -h | --help | help) usage ;;

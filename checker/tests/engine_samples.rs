@@ -10,10 +10,12 @@ fn fixture(path: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The engines the archives come from: their layouts differ (Docker's classic store
-/// writes `<id>/layer.tar`; Podman adds `<digest>.tar` and links; Docker's containerd
-/// store writes an OCI layout with gzip-compressed blobs).
-const RECORDED: &[&str] = &["docker-20.10-overlay2", "podman-4.3"];
+/// The engines the archives come from (recorded by `scripts/engines.sh samples`): their
+/// layouts differ (Docker 20.10 writes `<id>/layer.tar`; Podman adds `<digest>.tar` and
+/// links; Docker 26 writes an OCI layout, and with the containerd store its blobs are
+/// gzip-compressed).
+const RECORDED: &[&str] =
+    &["docker-20.10-overlay2", "docker-26.1-overlay2", "docker-26.1-containerd", "podman-4.3", "podman-5.4"];
 
 /// One image, `FROM scratch` with a 1,000-byte /a and a 2,345-byte /dir/b, measures
 /// 3,345 bytes on every engine and image store.
@@ -36,6 +38,9 @@ const INFOS: &[(&str, bool, &str, &str, bool, bool, bool)] = &[
     ("docker-20.10", false, "20.10.24+dfsg1", "overlay2", false, false, true),
     ("podman-4.3", true, "4.3.1", "overlay", false, false, true),
     ("podman-4.3-rootless", true, "4.3.1", "vfs", false, true, true),
+    ("docker-26.1-overlay2", false, "26.1.5+dfsg1", "overlay2", false, false, true),
+    ("docker-26.1-containerd", false, "26.1.5+dfsg1", "overlayfs", true, false, true),
+    ("podman-5.4", true, "5.4.2", "overlay", false, false, true),
 ];
 
 #[test]
@@ -52,7 +57,13 @@ fn each_engines_info_tells_what_it_is() {
 
 #[test]
 fn each_engines_version_names_client_and_server() {
-    for (stem, podman, server) in [("docker-20.10", false, true), ("podman-4.3", true, false)] {
+    for (stem, podman, server) in [
+        ("docker-20.10", false, true),
+        ("docker-26.1-overlay2", false, true),
+        ("docker-26.1-containerd", false, true),
+        ("podman-4.3", true, false),
+        ("podman-5.4", true, false),
+    ] {
         let text = String::from_utf8(fixture(&format!("engines/{stem}.version.json"))).unwrap();
         let (client, engine) = parse_versions(&text);
         let client = client.unwrap_or_else(|| panic!("{stem}: no client"));
