@@ -267,13 +267,15 @@ pub fn build_error(log: &str) -> String {
     }
 }
 
-/// Build-log lines worth showing: without BuildKit's digest and bookkeeping lines.
+/// Build-log lines worth showing: without BuildKit's digest and bookkeeping lines, nor
+/// buildx's `#0 building with "default" instance using docker driver`.
 pub fn telling_lines(log: &str, n: usize) -> String {
     let keep: Vec<&str> = log
         .lines()
         .filter(|l| {
             let rest = strip_step_prefix(l);
             !(l.trim().is_empty()
+                || rest.starts_with("building with ")
                 || rest.starts_with("sha256:")
                 || rest.starts_with("DONE")
                 || rest.starts_with("transferring"))
@@ -301,6 +303,15 @@ pub(crate) fn strip_step_prefix(line: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_telling_lines_leave_out_bookkeeping() {
+        let log = "#0 building with \"default\" instance using docker driver\n\n#1 [internal] load build definition from Dockerfile\n#1 transferring dockerfile: 2B done\n#1 DONE 0.0s\nERROR: failed to solve: file with no instructions\n";
+        assert_eq!(
+            telling_lines(log, 12),
+            "#1 [internal] load build definition from Dockerfile\nERROR: failed to solve: file with no instructions"
+        );
+    }
 
     #[test]
     fn dependency_compiles_are_told_from_the_local_crate() {

@@ -25,6 +25,11 @@ enum Command {
         /// Record only these steps' starting points and mistakes (by step id or mistake
         /// name), e.g. `step-9 step-9-copy-from-cache-mount`; everything when none.
         only: Vec<String>,
+        /// Use target/release/checker as it is instead of building it first: for a run
+        /// inside another engine's container, which has no cargo
+        /// (`scripts/engines.sh exec docker-trixie target/release/book-tools record --no-build`).
+        #[arg(long)]
+        no_build: bool,
     },
 }
 
@@ -42,7 +47,7 @@ fn main() -> Result<()> {
                 if stamped { "; the stamp of their inputs updated" } else { "" }
             );
         }
-        Command::Record { only } => book_tools::record::record_all(&root, &only)?,
+        Command::Record { only, no_build } => book_tools::record::record_all(&root, &only, !no_build)?,
     }
     Ok(())
 }

@@ -63,8 +63,9 @@ fn engine_note() -> Result<String> {
     ))
 }
 
-/// Records everything, or only the steps and mistakes `only` names.
-pub fn record_all(root: &Path, only: &[String]) -> Result<()> {
+/// Records everything, or only the steps and mistakes `only` names; `build` builds the
+/// release checker first.
+pub fn record_all(root: &Path, only: &[String], build: bool) -> Result<()> {
     let manifest = Manifest::load(&root.join("workshop.toml"))?;
     let mistakes = Mistakes::load(root)?.mistakes;
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
@@ -73,12 +74,17 @@ pub fn record_all(root: &Path, only: &[String]) -> Result<()> {
     {
         bail!("`{unknown}` is neither a step nor a mistake of book/mistakes.toml");
     }
-    let status =
-        Command::new("cargo").args(["build", "--release", "-q", "-p", "checker"]).current_dir(root).status()?;
-    if !status.success() {
-        bail!("cannot build the checker");
+    if build {
+        let status =
+            Command::new("cargo").args(["build", "--release", "-q", "-p", "checker"]).current_dir(root).status()?;
+        if !status.success() {
+            bail!("cannot build the checker");
+        }
     }
     let checker = root.join("target/release/checker");
+    if !checker.is_file() {
+        bail!("{} does not exist: build it with `cargo build --release -p checker`", checker.display());
+    }
     save(root, "recorded-with.md", &engine_note()?)?;
     for step in manifest.steps.iter().filter(|s| wanted(&s.id)) {
         let output = run(&checker, root, &[&step.id])?;
