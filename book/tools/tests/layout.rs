@@ -165,20 +165,6 @@ fn the_exception_for_recorded_outputs_is_a_single_word_only() {
     assert_eq!(overlong(&long, true), vec![(1, 81)]);
 }
 
-/// Overlong lines in files of steps/ that this test's authors may not edit (the server's
-/// source and manifest, kept to rustfmt's 120 columns; the .dockerignore, whose 80
-/// characters become 81 in a diff), as their text. Each must still be found: fixing one
-/// fails this test until it leaves the list, which can only shrink.
-const PENDING: &[&str] = &[
-    "//! The workshop's server: one route, port 3030, and a clean exit on SIGTERM so that",
-    "/// 0.0.0.0, not 127.0.0.1: inside a container, only an address on every interface is",
-    r#"    let app = Router::new().route("/", get(|| async { "Hello from a multi-stage build!\n" }));"#,
-    r#"    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");"#,
-    r#"axum = { version = "0.8", default-features = false, features = ["http1", "tokio"] }"#,
-    r#"tokio = { version = "1", features = ["rt-multi-thread", "macros", "net", "signal"] }"#,
-    "# Only what the build needs goes to the engine: no build output, no git history,",
-];
-
 /// Every file under steps/ that the book can include (the starting points, the
 /// solutions and the server's sources), and every generated file shown in a code block.
 #[test]
@@ -208,22 +194,11 @@ fn no_line_the_book_shows_in_a_code_block_is_over_80_characters() {
             files.push((path.to_path_buf(), recorded));
         }
     }
-    let mut pending_seen = vec![false; PENDING.len()];
     for (path, recorded) in &files {
         count += 1;
         let text = read(path);
-        let lines: Vec<&str> = text.lines().collect();
         for (line, n) in overlong(&text, *recorded) {
-            if let Some(p) = PENDING.iter().position(|p| lines[line - 1].ends_with(p)) {
-                pending_seen[p] = true;
-                continue;
-            }
             problems.push(format!("{}:{line}: {n} characters", path.strip_prefix(&root).unwrap().display()));
-        }
-    }
-    for (pending, seen) in PENDING.iter().zip(pending_seen) {
-        if !seen {
-            problems.push(format!("no line over 80 characters is {pending:?} any more: remove it from PENDING"));
         }
     }
     assert!(count > 60, "only {count} files checked");
