@@ -143,8 +143,7 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
         let within = body[..limit.saturating_sub(start)]
             .match_indices(' ')
             .map(|(i, _)| i)
-            .filter(|&i| !body[..i].trim().is_empty() && !number_and_unit(&body[..i], &body[i + 1..]))
-            .next_back();
+            .rfind(|&i| !body[..i].trim().is_empty() && !number_and_unit(&body[..i], &body[i + 1..]));
         let lead = body.len() - body.trim_start().len();
         let Some(cut) = within.or_else(|| body[lead..].find(' ').map(|i| lead + i)) else { break };
         let (head, tail) = current.split_at(start + cut);
