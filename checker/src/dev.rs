@@ -75,10 +75,13 @@ pub fn check(root: &Path, manifest: &Manifest) -> Vec<Problem> {
 }
 
 /// The hash of what `book-tools generate` reads — workshop.toml, every file under steps/
-/// (but `target/` folders), bench/results.json and, when they exist, [`KNOBS_RESULTS`] and
-/// book/parts.toml — as the line `book-tools generate` writes to [`STAMP`]: see [`hash`].
+/// (but `target/` folders), bench/results.json and, when they exist, [`KNOBS_RESULTS`],
+/// bench/engines.json and book/parts.toml — as the line `book-tools generate` writes to
+/// [`STAMP`]: see [`hash`].
 pub fn inputs_stamp(root: &Path) -> std::io::Result<String> {
-    let optional = [root.join("book/parts.toml"), root.join(KNOBS_RESULTS)].into_iter().filter(|p| p.is_file());
+    let optional = [root.join("book/parts.toml"), root.join(KNOBS_RESULTS), root.join("bench/engines.json")]
+        .into_iter()
+        .filter(|p| p.is_file());
     let inputs = files_under(&root.join("steps"))
         .into_iter()
         .chain([root.join("workshop.toml"), root.join("bench/results.json")])
@@ -696,7 +699,7 @@ fn generated(found: &mut Found<'_>) {
             Ok(_) => found.add(
                 "generated",
                 STAMP,
-                "book/src/generated/ is out of date: workshop.toml, steps/, bench/results.json, bench/knobs.json or book/parts.toml changed since it was generated",
+                "book/src/generated/ is out of date: workshop.toml, steps/, bench/results.json, bench/knobs.json, bench/engines.json or book/parts.toml changed since it was generated",
                 fix,
             ),
             Err(_) => found.add("generated", STAMP, "book/src/generated/ has no stamp of its inputs", fix),

@@ -128,6 +128,67 @@ impl Results {
     }
 }
 
+/// `bench/engines.json`, as `bench/engines.py` writes it: the workshop measured the same
+/// way on each engine.
+#[derive(Debug, Deserialize)]
+pub struct Engines {
+    pub measured_at: String,
+    pub machine: EnginesMachine,
+    pub engines: Vec<EngineRun>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnginesMachine {
+    pub cpus: u32,
+    pub load_average: LoadAverage,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EngineRun {
+    /// `host`, or the engine's name in scripts/engines.sh.
+    pub name: String,
+    /// The engine as the checker's report names it.
+    pub engine: EngineSeen,
+    pub step_5: SolutionSize,
+    pub step_8: SolutionSize,
+    pub cold_grade: ColdGrade,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EngineSeen {
+    pub name: String,
+    pub version: String,
+    pub driver: String,
+    pub containerd_store: bool,
+    pub rootless: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SolutionSize {
+    pub passed: bool,
+    pub size_bytes: u64,
+    pub engine_size_bytes: u64,
+    /// A second run of the solution, every layer cached (measured for step 8).
+    #[serde(default)]
+    pub warm_seconds: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ColdGrade {
+    pub steps: String,
+    pub seconds: f64,
+    pub points: u32,
+    pub max_points: u32,
+}
+
+impl Engines {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not what bench/engines.py writes: run it again", path.display()))
+    }
+}
+
 /// `bench/knobs.json`, as `bench/knobs.py` writes it: the release-profile knobs of
 /// `bench/knobs.toml`, each measured on a real build of one step.
 #[derive(Debug, Deserialize)]

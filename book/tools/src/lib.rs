@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod chart;
+pub mod engines;
 pub mod generate;
 pub mod lines;
 pub mod picture;
