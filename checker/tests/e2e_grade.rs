@@ -146,6 +146,9 @@ fn hostile_steps_are_stopped_within_their_limits_and_the_rest_is_graded() {
     let server = fs::read_to_string(root().join("steps/step-8/src/main.rs")).unwrap();
     let handler = "axum::serve(listener, app)\n        .with_graceful_shutdown(shutdown())";
     assert!(server.contains(handler), "the server no longer has its shutdown handler: update this test");
+    // GNU sleep adds its arguments: the second one only makes this RUN's process the one
+    // to look for afterwards (an engine's own container may idle with `sleep infinity`).
+    let forever = format!("sleep infinity {}", std::process::id());
     let repo = student_repo(
         &[8],
         &[
@@ -162,17 +165,19 @@ fn hostile_steps_are_stopped_within_their_limits_and_the_rest_is_graded() {
                 "FROM debian:bookworm-slim\nWORKDIR /app\nCMD [\"yes\", \"a line the container prints without end\"]\n",
             ),
             // A RUN that never finishes.
-            (3, "Dockerfile", "FROM debian:bookworm-slim\nRUN echo waiting && sleep infinity\n"),
+            (3, "Dockerfile", &format!("FROM debian:bookworm-slim\nRUN echo waiting && {forever}\n")),
             // A server that ignores SIGTERM (step 8's solution without the handler).
             (8, "src/main.rs", &server.replace(handler, "axum::serve(listener, app)")),
         ],
     );
     // A huge build context: a sparse file of 2 GB, over the 100 MB context limit.
     fs::File::create(repo.path().join("steps/step-4/data.bin")).unwrap().set_len(2_000_000_000).unwrap();
-    // Lower limits so the test is quick; the repository's manifest is the one graded.
+    // Lower limits so the test is quick; the repository's manifest is the one graded. The
+    // build limit still leaves step 8 the time to compile its server on a loaded machine
+    // (on Podman 5, beside three other grades, 20 s did not).
     let manifest = fs::read_to_string(repo.path().join("workshop.toml")).unwrap();
     let lowered = manifest
-        .replace("build_timeout_secs = 900", "build_timeout_secs = 20")
+        .replace("build_timeout_secs = 900", "build_timeout_secs = 90")
         .replace("timeout_secs = 30", "timeout_secs = 8");
     assert_ne!(lowered, manifest, "the manifest's limits moved: update this test");
     fs::write(repo.path().join("workshop.toml"), lowered).unwrap();
@@ -199,7 +204,7 @@ fn hostile_steps_are_stopped_within_their_limits_and_the_rest_is_graded() {
     assert_eq!(chatty["status"], "fail", "{}", text(&chatty));
     assert!(chatty["details"].as_str().unwrap().len() < 6000, "the container's output is kept short");
     let endless = check("step-3", "image-builds");
-    assert!(endless["message"].as_str().unwrap().contains("did not finish within 20 s"), "{}", text(&endless));
+    assert!(endless["message"].as_str().unwrap().contains("did not finish within 90 s"), "{}", text(&endless));
     assert_eq!(endless["line"], 2);
     let huge = check("step-4", "image-builds");
     assert!(
@@ -209,7 +214,7 @@ fn hostile_steps_are_stopped_within_their_limits_and_the_rest_is_graded() {
         text(&huge)
     );
     let stop = check("step-8", "graceful-stop");
-    assert_eq!(stop["status"], "fail", "{}", text(&stop));
+    assert_eq!(stop["status"], "fail", "{} (image-builds: {})", text(&stop), text(&check("step-8", "image-builds")));
     let step8 = step("step-8");
     let failed8: Vec<&str> = step8["report"]["checks"]
         .as_array()
@@ -220,22 +225,9 @@ fn hostile_steps_are_stopped_within_their_limits_and_the_rest_is_graded() {
         .collect();
     assert_eq!(failed8, ["graceful-stop"], "the rest of step 8 is graded as usual");
     // Every limit held: the run took far less than an unbounded one (sleep infinity).
-    assert!(took.as_secs() < 240, "grading the hostile steps took {took:?}");
-    // The engine matrix's containers (scripts/engines.sh) idle with a `sleep infinity` too.
-    let engines = Command::new(common::docker_bin())
-        .args(["ps", "-q", "--no-trunc", "--filter", "label=dev.workshop.engines"])
-        .output()
-        .unwrap();
-    let engines = String::from_utf8_lossy(&engines.stdout).split_whitespace().map(String::from).collect::<Vec<_>>();
-    let stuck = Command::new("pgrep").args(["-f", "sleep infinity"]).output().unwrap();
-    let stuck: Vec<String> = String::from_utf8_lossy(&stuck.stdout)
-        .split_whitespace()
-        .filter(|pid| {
-            let cgroup = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
-            !engines.iter().any(|id| cgroup.contains(id.as_str()))
-        })
-        .map(String::from)
-        .collect();
+    assert!(took.as_secs() < 420, "grading the hostile steps took {took:?}");
+    let stuck = Command::new("pgrep").args(["-f", &forever]).output().unwrap();
+    let stuck: Vec<&str> = std::str::from_utf8(&stuck.stdout).unwrap().split_whitespace().collect();
     assert!(stuck.is_empty(), "the endless RUN is still running: {stuck:?}");
     assert_engine_clean(&json, tmp.path());
 }
