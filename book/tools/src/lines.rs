@@ -110,28 +110,36 @@ fn commands(text: &str) -> Vec<(usize, String)> {
 
 /// `text` with each line over `width` characters wrapped at its spaces, for a code block
 /// of the book. A continuation keeps the line's indentation and its `│ ` margin (how the
-/// checker marks a log excerpt), two columns further in. A word is never split: a line
-/// that would still overflow once wrapped (a path or URL longer than the room left) is
-/// kept whole, as the checker keeps it.
+/// checker marks a log excerpt), two columns further in. A word is never split: a word
+/// too long for any line (a path, a URL, a digest) goes on a line of its own, the only
+/// kind of line over `width`, so that the code block scrolls no further than it must;
+/// but a label and such a word (`see:  http://…`) stay together, since parting them
+/// would not shorten the line.
 pub fn fit(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let (line, end) = line.strip_suffix('\n').map_or((line, ""), |l| (l, "\n"));
         let wrapped = wrap(line, width);
-        if wrapped.iter().all(|l| l.chars().count() <= width) {
-            out.push_str(&wrapped.join("\n"));
-        } else {
+        let fits = wrapped.iter().all(|l| l.chars().count() <= width);
+        if !fits && line[margin(line)..].split_whitespace().count() <= 2 {
             out.push_str(line);
+        } else {
+            out.push_str(&wrapped.join("\n"));
         }
         out.push_str(end);
     }
     out
 }
 
+/// The bytes before a line's text: its indentation and the `│ ` of a log excerpt.
+fn margin(line: &str) -> usize {
+    let indent = line.len() - line.trim_start().len();
+    indent + if line[indent..].starts_with("│ ") { "│ ".len() } else { 0 }
+}
+
 /// One line cut at spaces into lines of at most `width` characters where its words allow.
 fn wrap(line: &str, width: usize) -> Vec<String> {
-    let indent = line.len() - line.trim_start().len();
-    let margin = indent + if line[indent..].starts_with("│ ") { "│ ".len() } else { 0 };
+    let margin = margin(line);
     let continuation = format!("{}  ", &line[..margin]);
     let (mut lines, mut current, mut start) = (Vec::new(), line.to_string(), margin);
     while current.chars().count() > width {
@@ -175,6 +183,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_word_too_long_for_any_line_passes_the_width_alone_on_its_line() {
+        let digest = "f8a694b8-6dd8-4d3a-9b01-ce4de57f20ad::5in82ufg3vr5x5zt1olxm31lx".repeat(2);
+        let line = format!("  │ ERROR: failed to calculate checksum of ref {digest}: \"/app/target\": not found");
+        let wrapped = fit(&line, 60);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "  │ ERROR: failed to calculate checksum of ref",
+                &format!("  │   {digest}:"),
+                "  │   \"/app/target\": not found"
+            ]
+        );
+    }
+
+    #[test]
     fn a_number_stays_with_its_unit() {
         let line = format!("{} 1.9 MB of 20 MB", "x".repeat(70));
         let wrapped = fit(&line, 75);
@@ -211,6 +235,8 @@ mod tests {
         // A URL that overflows even alone keeps its label: wrapping would not help.
         let see = "      see:  http://localhost:3000/checks/no-toolchain-in-final.html";
         assert_eq!(fit(see, 40), see);
+        // One that fits alone goes on a line of its own.
+        assert_eq!(fit(see, 65), "      see:\n        http://localhost:3000/checks/no-toolchain-in-final.html");
         for line in fit(log, 40).lines() {
             assert!(line.chars().count() <= 40, "{line:?}");
         }
