@@ -304,7 +304,7 @@ cmd_stop() {
 # name of the test binary (a file of checker/tests), then its libtest arguments.
 SET=(
   "e2e_steps --exact every_solution_passes_every_check_of_its_step"
-  "e2e_bad_input --exact a_dockerfile_that_does_not_build a_server_bound_to_127_0_0_1 a_shell_as_pid_1_is_named an_image_over_its_limit_names_the_instruction_and_the_folders a_dynamically_linked_binary_in_scratch a_server_that_ignores_sigterm"
+  "e2e_bad_input --exact a_dockerfile_that_does_not_build a_server_bound_to_127_0_0_1 a_shell_as_pid_1_is_named an_image_over_its_limit_names_the_instruction_and_the_folders a_dynamically_linked_binary_in_scratch a_server_that_ignores_sigterm a_run_that_never_ends_is_stopped_and_leaves_no_process"
   "e2e_grade --exact a_step_that_cannot_be_checked_is_an_error_and_the_others_are_graded"
   "zz_nothing_left"
 )

@@ -162,25 +162,87 @@ pub struct Pipes {
 }
 
 /// Stops a child and what it started: SIGTERM to its process group first, which lets the
-/// client end its work (docker cancels the build; Podman also removes the build's
-/// container, whose processes a SIGKILL of the client would leave running), then SIGKILL
-/// after a grace period.
+/// client end its work (docker cancels the build; Podman removes the build's container),
+/// then SIGKILL after a grace period. Last, SIGKILL to every process the child had started
+/// that is still there: Podman runs a RUN instruction in a session of its own, outside
+/// the group, and neither signal reaches it (its shell ignores SIGTERM as PID 1 would),
+/// so a `RUN sleep infinity` outlived the checker.
 fn stop(child: &mut Child) {
+    let descendants = descendants(child.id());
     #[cfg(unix)]
-    {
+    'grace: {
         let group = nix::unistd::Pid::from_raw(child.id() as i32);
         if nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM).is_ok() {
             let deadline = std::time::Instant::now() + Duration::from_secs(10);
             while std::time::Instant::now() < deadline {
                 if matches!(child.try_wait(), Ok(Some(_))) {
-                    return;
+                    break 'grace;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
+        let _ = child.kill();
     }
+    #[cfg(not(unix))]
     let _ = child.kill();
     let _ = child.wait();
+    #[cfg(not(target_os = "linux"))]
+    let _ = descendants;
+    #[cfg(target_os = "linux")]
+    for (pid, started) in descendants {
+        // The same process, not one that took its pid since.
+        if process_start(pid) == Some(started) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+/// Every process below `pid` (children, theirs, …), each with its start time, read from
+/// /proc: empty where there is none (not Linux, or a client whose builds run elsewhere).
+fn descendants(pid: u32) -> Vec<(i32, u64)> {
+    #[cfg(target_os = "linux")]
+    {
+        let parents: Vec<(i32, i32, u64)> = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter_map(|p| {
+                let (parent, started) = stat(p)?;
+                Some((p, parent, started))
+            })
+            .collect();
+        let mut found: Vec<(i32, u64)> = Vec::new();
+        let mut frontier = vec![pid as i32];
+        while let Some(parent) = frontier.pop() {
+            for &(p, pp, started) in &parents {
+                if pp == parent && !found.iter().any(|(f, _)| *f == p) {
+                    found.push((p, started));
+                    frontier.push(p);
+                }
+            }
+        }
+        found
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        Vec::new()
+    }
+}
+
+/// A process's parent and start time (in clock ticks since boot), from /proc/PID/stat.
+#[cfg(target_os = "linux")]
+fn stat(pid: i32) -> Option<(i32, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces: the fields start after its end.
+    let fields: Vec<&str> = text[text.rfind(')')? + 2..].split(' ').collect();
+    Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
+}
+
+#[cfg(target_os = "linux")]
+fn process_start(pid: i32) -> Option<u64> {
+    stat(pid).map(|(_, started)| started)
 }
 
 impl Tracked {

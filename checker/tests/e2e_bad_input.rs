@@ -315,3 +315,30 @@ fn ctrl_c_removes_the_container_the_image_and_the_staged_context() {
     assert!(runs(&["images"]).is_empty(), "the image is gone");
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "the staged context is gone");
 }
+
+/// A RUN that never ends is stopped at the build's time limit, and so is its process: on
+/// Podman it runs in a session of its own, which the signals to the client's process
+/// group miss, and a `sleep infinity` once outlived the checker. Twice, since it did not
+/// stay behind every time.
+#[test]
+fn a_run_that_never_ends_is_stopped_and_leaves_no_process() {
+    require_docker();
+    // GNU sleep adds its arguments: the second only makes this RUN's process findable.
+    let forever = format!("sleep infinity {}", std::process::id());
+    let repo = common::student_repo(&[], &[(1, "Dockerfile", &format!("FROM debian:bookworm-slim\nRUN {forever}\n"))]);
+    let manifest = fs::read_to_string(repo.path().join("workshop.toml")).unwrap();
+    let lowered = manifest.replace("build_timeout_secs = 900", "build_timeout_secs = 10");
+    assert_ne!(lowered, manifest, "the manifest's build limit moved: update this test");
+    fs::write(repo.path().join("workshop.toml"), lowered).unwrap();
+    for _ in 0..2 {
+        let (code, report) = common::run_json_in(repo.path(), &["step-1"]);
+        assert_eq!(code, 1, "{report:#}");
+        let build = check(&report, "image-builds");
+        assert!(text(build).contains("did not finish within 10 s"), "{}", text(build));
+        std::thread::sleep(Duration::from_secs(1));
+        let left = std::process::Command::new("pgrep").args(["-af", &forever]).output().expect("pgrep runs");
+        let left = String::from_utf8_lossy(&left.stdout);
+        assert!(left.trim().is_empty(), "the RUN's process outlived the checker:\n{left}");
+        assert_nothing_left(report["run_id"].as_str().unwrap());
+    }
+}
