@@ -23,6 +23,8 @@ pub const KNOBS: &str = "bench/knobs.toml";
 
 /// What `bench/knobs.py` measured, with the [`knobs_stamp`] of what it built (`inputs`).
 pub const KNOBS_RESULTS: &str = "bench/knobs.json";
+/// What `bench/engines.py` measures on each engine, for the setup chapter\'s table.
+pub const ENGINES_RESULTS: &str = "bench/engines.json";
 
 /// The files every step's build context holds.
 const STEP_FILES: [&str; 5] = ["Dockerfile", "Cargo.toml", "Cargo.lock", "src/main.rs", ".dockerignore"];
@@ -76,10 +78,10 @@ pub fn check(root: &Path, manifest: &Manifest) -> Vec<Problem> {
 
 /// The hash of what `book-tools generate` reads — workshop.toml, every file under steps/
 /// (but `target/` folders), bench/results.json and, when they exist, [`KNOBS_RESULTS`],
-/// bench/engines.json and book/parts.toml — as the line `book-tools generate` writes to
+/// [`ENGINES_RESULTS`] and book/parts.toml — as the line `book-tools generate` writes to
 /// [`STAMP`]: see [`hash`].
 pub fn inputs_stamp(root: &Path) -> std::io::Result<String> {
-    let optional = [root.join("book/parts.toml"), root.join(KNOBS_RESULTS), root.join("bench/engines.json")]
+    let optional = [root.join("book/parts.toml"), root.join(KNOBS_RESULTS), root.join(ENGINES_RESULTS)]
         .into_iter()
         .filter(|p| p.is_file());
     let inputs = files_under(&root.join("steps"))

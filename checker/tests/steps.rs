@@ -28,7 +28,7 @@ fn the_workshop_has_no_problem() {
 }
 
 /// Copies what `dev::check` reads: the manifest, .gitattributes, steps/ (without target/),
-/// the bench results and knobs, book/parts.toml if any, and the book's SUMMARY.md, check pages and stamp.
+/// the bench results and knobs, the engines' results and book/parts.toml if any, and the book's SUMMARY.md, check pages and stamp.
 fn copy_workshop(to: &Path) {
     let root = common::root();
     let mut files = vec![
@@ -40,7 +40,7 @@ fn copy_workshop(to: &Path) {
         root.join("book/src/SUMMARY.md"),
         root.join(dev::STAMP),
     ];
-    files.extend([root.join("book/parts.toml")].into_iter().filter(|f| f.is_file()));
+    files.extend([root.join("book/parts.toml"), root.join(dev::ENGINES_RESULTS)].into_iter().filter(|f| f.is_file()));
     for dir in ["steps", "book/src/checks"] {
         let walk = walkdir::WalkDir::new(root.join(dir)).into_iter().filter_entry(|e| e.file_name() != "target");
         files.extend(walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()).map(|e| e.into_path()));

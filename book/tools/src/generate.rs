@@ -48,7 +48,7 @@ pub fn generate(root: &Path) -> Result<Files> {
     }
     whole(root, &manifest, &mut files)?;
     files.insert("grading.md".into(), grading(&manifest, &bench));
-    let engines_path = root.join("bench/engines.json");
+    let engines_path = root.join(checker::dev::ENGINES_RESULTS);
     if engines_path.is_file() {
         files.insert("engines.md".into(), engines::table(&Engines::load(&engines_path)?));
     }
