@@ -540,15 +540,25 @@ mod tests {
     /// Runs the manifest's only step on a context holding `files`, on the fake engine.
     fn check(fake: Fake, manifest: &Manifest, files: &[(&str, &str)]) -> (Arc<Fake>, Report) {
         let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path(), files);
+        let logs = tempfile::tempdir().unwrap();
+        run_in(fake, manifest, dir.path(), logs.path())
+    }
+
+    fn write_files(dir: &Path, files: &[(&str, &str)]) {
         for (name, text) in files {
-            let path = dir.path().join(name);
+            let path = dir.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let mut target = Target::learner(manifest, &manifest.steps[0], dir.path());
-        target.layers = vec![dir.path().to_path_buf()];
-        let logs = tempfile::tempdir().unwrap();
-        let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
+    }
+
+    /// Runs the manifest's only step on the context `dir`, on the fake engine, with its
+    /// logs in `logs`.
+    fn run_in(fake: Fake, manifest: &Manifest, dir: &Path, logs: &Path) -> (Arc<Fake>, Report) {
+        let mut target = Target::learner(manifest, &manifest.steps[0], dir);
+        target.layers = vec![dir.to_path_buf()];
+        let options = Options { no_cache: false, progress: false, log_dir: logs.to_path_buf() };
         let fake = Arc::new(fake);
         let engine: SharedEngine = fake.clone();
         let report = run_on(&engine, &target, &options).unwrap();
@@ -712,23 +722,17 @@ mod tests {
             ("added", "kind = \"rebuild\"\noverlay = \"added\"\nchange = \"Cargo.toml\"\nmay_compile = [\"fnv\"]"),
         ]);
         let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        for (name, text) in [
-            ("Dockerfile", DOCKERFILE),
-            ("src/main.rs", "fn main() {}"),
-            ("Cargo.toml", "[package]\n"),
-            ("added/Cargo.toml", "[package]\n[dependencies]\nfnv = \"1\"\n"),
-        ] {
-            std::fs::create_dir_all(p.join(name).parent().unwrap()).unwrap();
-            std::fs::write(p.join(name), text).unwrap();
-        }
-        let mut target = Target::learner(&m, &m.steps[0], p);
-        target.layers = vec![p.to_path_buf()];
+        write_files(
+            dir.path(),
+            &[
+                ("Dockerfile", DOCKERFILE),
+                ("src/main.rs", "fn main() {}"),
+                ("Cargo.toml", "[package]\n"),
+                ("added/Cargo.toml", "[package]\n[dependencies]\nfnv = \"1\"\n"),
+            ],
+        );
         let logs = tempfile::tempdir().unwrap();
-        let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
-        let fake = Arc::new(Fake::new(true, 200));
-        let engine: SharedEngine = fake.clone();
-        let report = run_on(&engine, &target, &options).unwrap();
+        let (fake, report) = run_in(Fake::new(true, 200), &m, dir.path(), logs.path());
         assert!(report.passed, "{:?}", report.checks);
         let mut names: Vec<String> = std::fs::read_dir(logs.path())
             .unwrap()
@@ -757,16 +761,9 @@ mod tests {
         std::fs::write(p.join("Cargo.toml"), "[package]\n").unwrap();
         std::fs::create_dir(p.join("added")).unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret"), p.join("added/Cargo.toml")).unwrap();
-        let run = |p: &Path| {
-            let mut target = Target::learner(&m, &m.steps[0], p);
-            target.layers = vec![p.to_path_buf()];
-            let logs = tempfile::tempdir().unwrap();
-            let options = Options { no_cache: false, progress: false, log_dir: logs.path().to_path_buf() };
-            let fake = Arc::new(Fake::new(true, 200));
-            let engine: SharedEngine = fake.clone();
-            (run_on(&engine, &target, &options).unwrap(), fake)
-        };
-        let (report, fake) = run(p);
+        let logs = tempfile::tempdir().unwrap();
+        let run = |p: &Path| run_in(Fake::new(true, 200), &m, p, logs.path());
+        let (fake, report) = run(p);
         let r = result(&report, "added");
         assert_eq!(r.status, Status::Error, "{r:?}");
         assert!(r.message.contains("added/Cargo.toml is a symbolic link"), "{}", r.message);
@@ -774,7 +771,7 @@ mod tests {
         // The overlay folder itself a link.
         std::fs::remove_dir_all(p.join("added")).unwrap();
         std::os::unix::fs::symlink(outside.path(), p.join("added")).unwrap();
-        let (report, _) = run(p);
+        let (_, report) = run(p);
         assert!(
             result(&report, "added").message.contains("never writes through a link"),
             "{:?}",
@@ -786,7 +783,7 @@ mod tests {
         std::fs::write(p.join("added/Cargo.toml"), "[package]\nchanged\n").unwrap();
         std::fs::remove_file(p.join("Cargo.toml")).unwrap();
         std::os::unix::fs::symlink(outside.path().join("secret"), p.join("Cargo.toml")).unwrap();
-        let (report, _) = run(p);
+        let (_, report) = run(p);
         let r = result(&report, "added");
         assert_eq!(r.status, Status::Fail, "{r:?}");
         assert!(
