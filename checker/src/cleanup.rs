@@ -165,8 +165,8 @@ pub struct Pipes {
 /// client end its work (docker cancels the build; Podman removes the build's container),
 /// then SIGKILL after a grace period. Last, SIGKILL to every process the child had started
 /// that is still there: Podman runs a RUN instruction in a session of its own, outside
-/// the group, and neither signal reaches it (its shell ignores SIGTERM as PID 1 would),
-/// so a `RUN sleep infinity` outlived the checker.
+/// the group, which neither signal reaches, and a `RUN sleep infinity` outlived the
+/// checker.
 fn stop(child: &mut Child) {
     let descendants = descendants(child.id());
     #[cfg(unix)]
@@ -191,7 +191,7 @@ fn stop(child: &mut Child) {
     #[cfg(target_os = "linux")]
     for (pid, started) in descendants {
         // The same process, not one that took its pid since.
-        if process_start(pid) == Some(started) {
+        if stat(pid).is_some_and(|(_, start)| start == started) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
         }
     }
@@ -212,14 +212,13 @@ fn descendants(pid: u32) -> Vec<(i32, u64)> {
                 Some((p, parent, started))
             })
             .collect();
+        // Each process has one parent, so each is found once.
         let mut found: Vec<(i32, u64)> = Vec::new();
         let mut frontier = vec![pid as i32];
         while let Some(parent) = frontier.pop() {
-            for &(p, pp, started) in &parents {
-                if pp == parent && !found.iter().any(|(f, _)| *f == p) {
-                    found.push((p, started));
-                    frontier.push(p);
-                }
+            for &(p, _, started) in parents.iter().filter(|(_, pp, _)| *pp == parent) {
+                found.push((p, started));
+                frontier.push(p);
             }
         }
         found
@@ -238,11 +237,6 @@ fn stat(pid: i32) -> Option<(i32, u64)> {
     // The command name, in parentheses, may hold spaces: the fields start after its end.
     let fields: Vec<&str> = text[text.rfind(')')? + 2..].split(' ').collect();
     Some((fields.get(1)?.parse().ok()?, fields.get(19)?.parse().ok()?))
-}
-
-#[cfg(target_os = "linux")]
-fn process_start(pid: i32) -> Option<u64> {
-    stat(pid).map(|(_, started)| started)
 }
 
 impl Tracked {
