@@ -43,11 +43,11 @@ pub fn table(engines: &Engines) -> String {
             grade.max_points
         );
     }
-    let same = |sizes: Vec<u64>| sizes.windows(2).all(|w| w[0] == w[1]);
+    let same = |sizes: &[u64]| sizes.windows(2).all(|w| w[0] == w[1]);
     let (fives, eights): (Vec<u64>, Vec<u64>) =
         engines.engines.iter().map(|r| (r.step_5.size_bytes, r.step_8.size_bytes)).unzip();
     let steps = engines.engines.first().map_or("", |r| r.cold_grade.steps.as_str());
-    if same(fives.clone()) && same(eights.clone()) && !fives.is_empty() {
+    if same(&fives) && same(&eights) && !fives.is_empty() {
         let _ = write!(
             text,
             "\nThe checker's figure is the same on every engine, to the byte: {} bytes for step 5 and {} for \
@@ -65,7 +65,7 @@ pub fn table(engines: &Engines) -> String {
          bench/engines.py`: {} cores, a 1-minute load average of {:.1} to {:.1}. Every engine but the first ran \
          inside a container on the first one (scripts/engines.sh), started with an empty image store.</small>",
         steps,
-        &engines.measured_at[..10.min(engines.measured_at.len())],
+        engines.measured_at.get(..10).unwrap_or(&engines.measured_at),
         m.cpus,
         m.load_average.min,
         m.load_average.max

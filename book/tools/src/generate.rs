@@ -88,7 +88,7 @@ pub fn stale(root: &Path, files: &Files) -> Vec<String> {
         .collect()
 }
 
-fn step_number(step: &Step) -> &str {
+pub(crate) fn step_number(step: &Step) -> &str {
     step.id.trim_start_matches("step-")
 }
 
@@ -235,11 +235,7 @@ fn new_dependency_table(
         .collect();
     files.sort();
     let adds: Vec<String> = new.adds.iter().map(|a| format!("`{a}`")).collect();
-    let change = match files.as_slice() {
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-        [] => "the Cargo files".into(),
-    };
+    let change = if files.is_empty() { "the Cargo files".into() } else { and_list(&files) };
     let (p, n) = (step_number(previous), step_number(step));
     let mut text = format!(
         "\nStep {p}'s and step {n}'s reference solutions, each built with a plain `docker build` three \

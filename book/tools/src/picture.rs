@@ -4,6 +4,7 @@
 //! a phone (styled by book/theme/workshop.css).
 
 use crate::bench::{Layer, Results};
+use crate::generate::step_number;
 use checker::manifest::{ByteSize, Manifest, Step};
 use std::fmt::Write;
 
@@ -23,12 +24,13 @@ fn escape(text: &str) -> String {
 /// The figure for `step`, when its solution's image has a layer copied from another
 /// stage (no figure for a single-stage step, or for results recorded without layers).
 pub fn layers(manifest: &Manifest, bench: &Results, step: &Step) -> Option<String> {
+    let carries = |layers: &[Layer]| layers.iter().any(|l| copied_from(&l.instruction).is_some());
     let layers: &[Layer] = &bench.step(&step.id).ok()?.layers;
-    if !layers.iter().any(|l| copied_from(&l.instruction).is_some()) {
+    if !carries(layers) {
         return None;
     }
     let total: u64 = layers.iter().map(|l| l.bytes).sum();
-    let n = step.id.trim_start_matches("step-");
+    let n = step_number(step);
     let mut html = format!(
         "\n<figure class=\"layers\">\n<figcaption>What step {n}'s image holds, newest layer on top: {}</figcaption>\n",
         ByteSize(total)
@@ -68,15 +70,15 @@ pub fn layers(manifest: &Manifest, bench: &Results, step: &Step) -> Option<Strin
     // The last single-stage step shipped such a build whole.
     let index = manifest.steps.iter().position(|s| s.id == step.id)?;
     let single = manifest.steps[..index].iter().rev().find_map(|s| {
-        let layers = &bench.step(&s.id).ok()?.layers;
-        (!layers.is_empty() && !layers.iter().any(|l| copied_from(&l.instruction).is_some())).then_some(s)
+        let size = bench.step(&s.id).ok()?;
+        (!size.layers.is_empty() && !carries(&size.layers)).then_some((s, size))
     });
-    match single.and_then(|s| Some((s, bench.step(&s.id).ok()?))) {
+    match single {
         Some((s, size)) => {
             let _ = writeln!(
                 html,
                 ": step {}'s image, built in a single stage, shipped all of it: {}.",
-                s.id.trim_start_matches("step-"),
+                step_number(s),
                 ByteSize(size.size_bytes)
             );
         }
