@@ -64,15 +64,23 @@ def machine():
             "rust_base_image_bytes": int(rust) if rust.isdigit() else None}
 
 
+def student_repo(repo, solved=None):
+    """Fills the folder `repo` with a student repository: the workshop's manifest and
+    steps, each step of `solved` (step ids; every step when None) with its reference
+    solution laid over it."""
+    shutil.copy(ROOT / "workshop.toml", repo)
+    shutil.copytree(ROOT / "steps", repo / "steps")
+    for step in sorted((repo / "steps").iterdir()):
+        if solved is None or step.name in solved:
+            shutil.copytree(step / "solution", step, dirs_exist_ok=True)
+
+
 def grade(no_cache):
     """Grades a repository holding every reference solution, as an instructor's CI would:
     `checker grade --ci --jobs 2`. Returns the run's seconds and points."""
     with tempfile.TemporaryDirectory() as tmp:
         repo = pathlib.Path(tmp)
-        shutil.copy(ROOT / "workshop.toml", repo)
-        shutil.copytree(ROOT / "steps", repo / "steps")
-        for step in sorted((repo / "steps").iterdir()):
-            shutil.copytree(step / "solution", step, dirs_exist_ok=True)
+        student_repo(repo)
         args = [str(CHECKER), "grade", "--ci", "--jobs", "2", "--format", "json"] + (["--no-cache"] if no_cache else [])
         started = time.time()
         out = subprocess.run(args, cwd=repo, capture_output=True, text=True)

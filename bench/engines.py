@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from bench import student_repo
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target").resolve()
 CHECKER = TARGET / "release" / "checker"
@@ -57,11 +59,7 @@ def grade_repo():
     repo = TARGET / "engines" / "grade-repo"
     shutil.rmtree(repo, ignore_errors=True)
     repo.mkdir(parents=True)
-    shutil.copy(ROOT / "workshop.toml", repo)
-    shutil.copytree(ROOT / "steps", repo / "steps")
-    for n in GRADED.split(","):
-        step = repo / "steps" / f"step-{n}"
-        shutil.copytree(step / "solution", step, dirs_exist_ok=True)
+    student_repo(repo, {f"step-{n}" for n in GRADED.split(",")})
     return repo
 
 
